@@ -1,0 +1,54 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def soffice() -> str:
+    """Path of headless LibreOffice; installs it once (root or sudo) when missing.
+
+    Never skips: without LibreOffice the tests that need it fail, so CI always exercises it.
+    """
+    from xlmonitor.errors import LibreOfficeError
+    from xlmonitor.libreoffice import find_pdftoppm, find_soffice
+
+    def locate() -> str | None:
+        try:
+            path = find_soffice()
+            find_pdftoppm()
+        except LibreOfficeError:
+            return None
+        return path
+
+    path = locate()
+    if path is None:
+        script = REPO_ROOT / "scripts" / "install-system-deps.sh"
+        can_install = hasattr(os, "geteuid") and (os.geteuid() == 0 or shutil.which("sudo"))
+        if can_install and script.is_file():
+            result = subprocess.run(
+                ["bash", str(script)], capture_output=True, text=True, check=False
+            )
+            path = locate()
+            if path is None:
+                pytest.fail(
+                    f"LibreOffice/pdftoppm still missing after {script.name} "
+                    f"(exit {result.returncode}):\n"
+                    f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}",
+                    pytrace=False,
+                )
+        else:
+            pytest.fail(
+                "LibreOffice (soffice) and pdftoppm are required: run "
+                "scripts/install-system-deps.sh or set XLMONITOR_SOFFICE.",
+                pytrace=False,
+            )
+    return path

@@ -1,0 +1,211 @@
+"""Command line: a thin layer over the library. Dutch for users; exit codes:
+0 all good · 1 done, but findings or rejected files · 2 usage · 3 could not write."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from xlmonitor.errors import UsageError, XlmonitorError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_WRITE = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors in one Dutch line with exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"Ongeldige invoer: {message}. Zie 'xlmonitor --help'.")
+
+
+def _programme(args):
+    from xlmonitor.programme import load_programme
+
+    return load_programme(args.programma)
+
+
+def cmd_template(args) -> int:
+    from xlmonitor.periods import parse_period
+    from xlmonitor.template import build_template, build_templates
+
+    programme = _programme(args)
+    period = parse_period(args.periode)
+    if period is None:
+        raise UsageError(f"Ongeldige periode '{args.periode}'. Schrijf een kwartaal als 2021-Q3.")
+    if args.gemeente:
+        output = Path(args.output or f"Monitor_{args.gemeente.replace(' ', '_')}_{period}.xlsx")
+        path = build_template(programme, args.gemeente, period, output)
+        print(f"Sjabloon geschreven: {path}")
+    else:
+        paths = build_templates(programme, period, Path(args.output or "."))
+        for path in paths:
+            print(f"Sjabloon geschreven: {path}")
+    return EXIT_OK
+
+
+def cmd_validate(args) -> int:
+    from xlmonitor.intake import read_submission
+    from xlmonitor.validate import validate_submission
+
+    programme = _programme(args)
+    results = []
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            raise UsageError(f"Bestand '{name}' bestaat niet.")
+        submission = read_submission(path, programme)
+        results.append(validate_submission(submission, programme))
+    findings = [f for r in results for f in r.findings]
+    if args.feedback:
+        from xlmonitor.feedback import write_feedback_copy
+
+        for result in results:
+            if result.findings:
+                write_feedback_copy(result.submission.path, result.findings,
+                                    Path(args.feedback))
+    if args.json:
+        print(json.dumps([f.as_dict() for f in findings], ensure_ascii=False, indent=2))
+    else:
+        for result in results:
+            errors = sum(f.is_error for f in result.findings)
+            warnings = len(result.findings) - errors
+            verdict = "afgekeurd" if errors else "goedgekeurd"
+            print(f"{result.submission.name}: {verdict} ({errors} fout(en), "
+                  f"{warnings} waarschuwing(en))")
+            for f in result.findings:
+                print(f"  - [{f.severity}] {f.message}")
+    return EXIT_FINDINGS if any(f.is_error for f in findings) else EXIT_OK
+
+
+def cmd_consolidate(args) -> int:
+    from xlmonitor.consolidate import consolidate
+    from xlmonitor.publish import write_master
+
+    programme = _programme(args)
+    result = consolidate(Path(args.inbox), programme)
+    master = write_master(result, Path(args.output), peilperiode=args.peilperiode)
+    feedback_dir = Path(args.feedback) if args.feedback else None
+    written = []
+    if feedback_dir is not None:
+        from xlmonitor.feedback import write_feedback_copy
+
+        for name, validation in sorted(result.validations.items()):
+            file_findings = result.file_findings.get(name, [])
+            if file_findings:
+                path = write_feedback_copy(validation.submission.path, file_findings,
+                                           feedback_dir)
+                if path is not None:
+                    written.append(str(path))
+    register = result.register
+    summary = {
+        "master": str(master),
+        "peilperiode": args.peilperiode or result.peilperiode,
+        "geaccepteerd": register.loc[register["Status"] == "ontvangen", "Bestand"].tolist(),
+        "afgekeurd": register.loc[register["Status"] == "afgekeurd", "Bestand"].tolist(),
+        "vervangen": register.loc[register["Status"] == "vervangen", "Bestand"].tolist(),
+        "overig": register.loc[~register["Status"].isin(["ontvangen", "afgekeurd",
+                                                         "vervangen"]),
+                               ["Bestand", "Status"]].values.tolist(),
+        "rijen": len(result.data),
+        "bevindingen": len(result.findings),
+        "fouten": sum(f.is_error for f in result.findings),
+        "terugkoppeling": written,
+    }
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        print(f"Master geschreven: {master}")
+        print(f"  {len(summary['geaccepteerd'])} bestand(en) verwerkt, "
+              f"{len(summary['afgekeurd'])} afgekeurd, {len(summary['vervangen'])} vervangen; "
+              f"{summary['rijen']} rijen, {summary['bevindingen']} bevinding(en).")
+        missing = result.matrix.columns[(result.matrix == "ontbreekt").any()]
+        for period in missing:
+            absent = result.matrix.index[result.matrix[period] == "ontbreekt"].tolist()
+            print(f"  Ontbreekt voor {period}: {', '.join(absent)}")
+        if written:
+            print(f"  Terugkoppeling: {len(written)} bestand(en) in {feedback_dir}")
+    return EXIT_FINDINGS if summary["afgekeurd"] or summary["fouten"] else EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from xlmonitor.demo import run_demo
+
+    run_demo(Path(args.map), programme=_programme(args), echo=print)
+    return EXIT_OK
+
+
+def cmd_build_workbooks(args) -> int:
+    from xlmonitor.build import build_workbooks
+
+    for path in build_workbooks(Path(args.map)):
+        print(f"Gebouwd: {path}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="xlmonitor", description=(
+        "Controleert de kwartaalwerkmappen van gemeenten en voegt ze samen tot de monitor "
+        "Werken aan Werk en Perspectief op Werk."))
+    parser.add_argument("--programma", metavar="BESTAND",
+                        help="programmabestand (standaard: het meegeleverde programma.xlsx)")
+    commands = parser.add_subparsers(dest="command", metavar="OPDRACHT", parser_class=_Parser)
+
+    p = commands.add_parser("validate", help="controleer werkmappen en toon de bevindingen")
+    p.add_argument("files", nargs="+", metavar="BESTAND")
+    p.add_argument("--json", action="store_true", help="bevindingen als JSON")
+    p.add_argument("--feedback", metavar="MAP", help="schrijf .controle.xlsx-kopieën in MAP")
+    p.set_defaults(func=cmd_validate)
+
+    p = commands.add_parser("consolidate", help="voeg de inbox samen tot de master-werkmap")
+    p.add_argument("inbox", metavar="INBOX")
+    p.add_argument("-o", "--output", required=True, metavar="MASTER")
+    p.add_argument("--feedback", metavar="MAP", help="schrijf .controle.xlsx-kopieën in MAP")
+    p.add_argument("--peilperiode", metavar="KWARTAAL", help="bijvoorbeeld 2021-Q3")
+    p.add_argument("--json", action="store_true", help="samenvatting als JSON")
+    p.set_defaults(func=cmd_consolidate)
+
+    p = commands.add_parser("template", help="maak het standaardsjabloon voor een kwartaal")
+    p.add_argument("--gemeente", help="gemeente (zonder: voor alle gemeenten)")
+    p.add_argument("--periode", required=True, help="kwartaal, bijvoorbeeld 2021-Q3")
+    p.add_argument("-o", "--output", help="bestand (met --gemeente) of map")
+    p.set_defaults(func=cmd_template)
+
+    p = commands.add_parser("demo", help="bouw de demo: inbox van zeven gemeenten en de master")
+    p.add_argument("map", nargs="?", default="xlmonitor-demo", metavar="MAP")
+    p.set_defaults(func=cmd_demo)
+
+    p = commands.add_parser("build-workbooks",
+                            help="bouw de meegeleverde werkmappen (ontwikkelaars)")
+    p.add_argument("map", nargs="?", default="workbooks", metavar="MAP")
+    p.set_defaults(func=cmd_build_workbooks)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return EXIT_USAGE
+        if getattr(args, "peilperiode", None):
+            from xlmonitor.periods import parse_period
+
+            period = parse_period(args.peilperiode)
+            if period is None:
+                raise UsageError(f"Ongeldige peilperiode '{args.peilperiode}'. "
+                                 "Schrijf een kwartaal als 2021-Q3.")
+            args.peilperiode = period
+        return args.func(args)
+    except XlmonitorError as error:
+        print(f"xlmonitor: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("xlmonitor: afgebroken.", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

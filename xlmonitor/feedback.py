@@ -1,0 +1,432 @@
+"""The feedback copy: the municipality's own workbook with every finding marked at its cell.
+
+``write_feedback_copy`` writes ``<outdir>/<stem>.controle.xlsx``:
+
+* a first, active sheet ``Controle``: title, a one-line verdict, how to use the copy, and a
+  table Ernst · Blad · Cel · Melding (errors first) whose Cel links to the cell;
+* the submission's own sheets, each offending cell filled (red for ``fout``, yellow for
+  ``waarschuwing``), bordered, and carrying one comment (author ``xlmonitor``) that lists the
+  Dutch messages for that cell.
+
+The source file is only read. The copy is always a macro-free ``.xlsx``. When openpyxl cannot
+open the source (``.xls``, ``.ods``, CSV, a password-protected or corrupt file) the copy holds
+only the ``Controle`` sheet, without links; a bad source never raises.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import os
+import re
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+from openpyxl.cell.cell import Cell
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils.cell import get_column_letter, range_boundaries
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.worksheet import Worksheet
+
+from xlmonitor.errors import WriteError
+from xlmonitor.findings import Finding
+
+__all__ = ["CONTROL_SHEET", "COMMENT_AUTHOR", "feedback_path", "write_feedback_copy"]
+
+log = logging.getLogger(__name__)
+
+CONTROL_SHEET = "Controle"
+COMMENT_AUTHOR = "xlmonitor"
+SUFFIX = ".controle.xlsx"
+
+# Excel's own "Bad" and "Neutral" cell styles, so the marks look familiar to Excel users.
+_FILL = {
+    True: PatternFill("solid", fgColor="FFC7CE"),
+    False: PatternFill("solid", fgColor="FFEB9C"),
+}
+_FONT_COLOUR = {True: "9C0006", False: "9C5700"}
+_BORDER = {
+    True: Border(*(Side("medium", color="C00000"),) * 4),
+    False: Border(*(Side("thin", color="BF8F00"),) * 4),
+}
+_LABEL = {True: "Fout", False: "Waarschuwing"}
+
+#: Sources whose parts unpack to more than this are not opened (a zip bomb costs memory).
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+#: A finding on a range marks at most this many cells (the comment goes on the first).
+MAX_CELLS_PER_FINDING = 500
+
+_CELL_REF = re.compile(r"^\$?[A-Za-z]{1,3}\$?\d{1,7}(?::\$?[A-Za-z]{1,3}\$?\d{1,7})?$")
+
+Mask = Callable[[str], str]
+
+
+@dataclass
+class _Row:
+    """One line of the Controle table."""
+
+    finding: Finding
+    message: str
+    sheet_order: int = 10**6
+    position: tuple[int, int] = (0, 0)
+    target: str | None = None  # internal link location, e.g. "'Invoer'!D12"
+
+
+def feedback_path(source: Path, outdir: Path) -> Path:
+    """Where the feedback copy of ``source`` goes: ``<outdir>/<source stem>.controle.xlsx``."""
+    return Path(outdir) / f"{Path(source).stem}{SUFFIX}"
+
+
+def write_feedback_copy(
+    source: Path,
+    findings: list[Finding],
+    outdir: Path,
+    *,
+    mask: Mask | None = None,
+) -> Path | None:
+    """Write the feedback copy of ``source`` into ``outdir``; returns its path.
+
+    Returns ``None`` when there are no findings; a copy left by an earlier run for the same
+    file name is then removed, so a fixed submission does not keep an outdated list. ``mask``
+    is applied to every message written (comments and the Controle sheet). Raises
+    :class:`ValueError` when ``outdir`` is the source's own folder (the inbox) and
+    :class:`~xlmonitor.errors.WriteError` when the copy cannot be written.
+    """
+    source, outdir = Path(source), Path(outdir)
+    if outdir.resolve() == source.resolve().parent:
+        raise ValueError(
+            f"feedback folder {outdir} is the folder of the submission {source.name}; "
+            "feedback copies never go into the inbox"
+        )
+    target = feedback_path(source, outdir)
+    if not findings:
+        target.unlink(missing_ok=True)
+        return None
+
+    rows = [_Row(f, (mask or _identity)(f.message)) for f in findings]
+    workbook, note = _open_source(source)
+    if workbook is not None:
+        try:
+            _mark_cells(workbook, rows)
+            _add_control_sheet(workbook, source, rows, note)
+            return _save(workbook, target)
+        except WriteError:
+            raise
+        except Exception:  # a workbook openpyxl reads but cannot write back
+            log.warning("feedback copy of %s falls back to a list only", source, exc_info=True)
+            note = (
+                "Uw werkmap kon niet worden gekopieerd; daarom staan hieronder alleen de "
+                "meldingen, zonder koppelingen naar de cellen."
+            )
+            for row in rows:
+                row.target = None
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    _add_control_sheet(workbook, source, rows, note)
+    return _save(workbook, target)
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _open_source(source: Path) -> tuple[Workbook | None, str]:
+    """The submission as an editable workbook, or ``None`` and why not (Dutch, for the sheet)."""
+    unreadable = (
+        f"Uw bestand {source.name} kon niet als Excel-werkmap worden geopend; daarom staan "
+        "hieronder alleen de meldingen, zonder koppelingen naar de cellen."
+    )
+    try:
+        data = source.read_bytes()
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
+                return None, unreadable
+        # openpyxl accepts only .xlsx/.xlsm/.xltx/.xltm *names*; from bytes it checks content.
+        # keep_vba=False drops the VBA project, so the copy is an ordinary, macro-free .xlsx.
+        # openpyxl warns about every extension it drops (slicers, x14 validations, ...): the
+        # copy is for reading, so those warnings are noise here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            workbook = openpyxl.load_workbook(io.BytesIO(data), keep_vba=False, rich_text=True)
+    except Exception:  # bad zip, missing parts, broken XML, encrypted (OLE) file, ...
+        log.info("feedback copy: %s cannot be opened with openpyxl", source, exc_info=True)
+        return None, unreadable
+    workbook.template = False  # an .xltx/.xltm source still becomes a plain workbook
+    note = ""
+    if source.suffix.lower() in {".xlsm", ".xltm"} or "xl/vbaProject.bin" in names:
+        note = (
+            f"Uw bestand {source.name} bevat macro's. Deze kopie is opgeslagen als .xlsx "
+            "zonder macro's, zodat hij veilig kan worden gemaild; uw eigen bestand houdt ze."
+        )
+    return workbook, note
+
+
+# --------------------------------------------------------------------------- marking
+
+
+def _mark_cells(workbook: Workbook, rows: list[_Row]) -> None:
+    """Fill, border and comment every offending cell; set each row's link target."""
+    sheets = {ws.title: ws for ws in workbook.worksheets}
+    folded = {title.casefold(): ws for title, ws in sheets.items()}
+    order = {ws.title: index for index, ws in enumerate(workbook.worksheets)}
+    notes: dict[tuple[str, str], list[_Row]] = {}
+    for row in rows:
+        f = row.finding
+        ws = (sheets.get(f.sheet) or folded.get(f.sheet.casefold())) if f.sheet else None
+        if ws is None:
+            continue
+        row.sheet_order = order[ws.title]
+        ref = _clean_ref(f.cell)
+        if ref is None:  # a sheet-level finding (missing column, ...): link to the sheet
+            row.target = f"{_quote(ws.title)}!A1"
+            continue
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+        anchor = _top_left_of_merge(ws, min_row, min_col)
+        row.position = (min_row, min_col)
+        row.target = f"{_quote(ws.title)}!{anchor}"
+        if ws.sheet_state != "visible":  # a link into a hidden sheet goes nowhere
+            ws.sheet_state = "visible"
+        cells = _cells(ws, min_row, min_col, max_row, max_col)
+        for cell in cells:
+            _paint(ws, cell.coordinate, f.is_error)
+        notes.setdefault((ws.title, anchor), []).append(row)
+    marked: dict[str, bool] = {}
+    for (title, anchor), cell_rows in notes.items():
+        _comment(sheets[title][anchor], cell_rows)
+        has_error = any(r.finding.is_error for r in cell_rows)
+        marked[title] = marked.get(title, False) or has_error
+    for title, has_error in marked.items():
+        ws = sheets[title]
+        ws.sheet_properties.tabColor = "C00000" if has_error else "BF8F00"
+        # Excel then prints the comments on a page after the sheet (Pagina-instelling > Blad).
+        ws.page_setup.cellComments = "atEnd"
+
+
+def _clean_ref(cell: str) -> str | None:
+    ref = cell.strip().rsplit("!", 1)[-1].replace("$", "").upper()
+    return ref if ref and _CELL_REF.match(ref) else None
+
+
+def _quote(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+def _top_left_of_merge(ws: Worksheet, row: int, col: int) -> str:
+    """The cell that holds a merged range's value and format (Excel ignores the others)."""
+    for merged in ws.merged_cells.ranges:
+        if merged.min_row <= row <= merged.max_row and merged.min_col <= col <= merged.max_col:
+            return f"{get_column_letter(merged.min_col)}{merged.min_row}"
+    return f"{get_column_letter(col)}{row}"
+
+
+def _cells(ws: Worksheet, min_row: int, min_col: int, max_row: int, max_col: int) -> list[Cell]:
+    coordinates = {
+        _top_left_of_merge(ws, r, c)
+        for r in range(min_row, max_row + 1)
+        for c in range(min_col, max_col + 1)
+        if (r - min_row) * (max_col - min_col + 1) + c - min_col < MAX_CELLS_PER_FINDING
+    }
+    return [ws[coordinate] for coordinate in sorted(coordinates)]
+
+
+def _paint(ws: Worksheet, coordinate: str, is_error: bool) -> None:
+    cell = ws[coordinate]
+    if cell.fill == _FILL[True] and not is_error:
+        return  # a cell with an error stays red when a warning is added
+    cell.fill = _FILL[is_error]
+    cell.border = _BORDER[is_error]
+    # The marked cell must be visible, or the link and the fill show nothing.
+    ws.row_dimensions[cell.row].hidden = False
+    for dimension in ws.column_dimensions.values():
+        if dimension.hidden and dimension.min and dimension.max:
+            if dimension.min <= cell.column <= dimension.max:
+                dimension.hidden = False
+
+
+def _comment(cell: Cell, rows: list[_Row]) -> None:
+    rows = sorted(rows, key=lambda r: not r.finding.is_error)
+    parts = [f"{_LABEL[r.finding.is_error]}: {r.message}" for r in rows]
+    if cell.comment is not None and cell.comment.text.strip():
+        parts.append(f"Eerdere opmerking: {cell.comment.text.strip()}")
+    text = "\n\n".join(parts)
+    comment = Comment(text, COMMENT_AUTHOR)
+    # openpyxl writes these as VML pixels; Excel's note font (9 pt) fits about 52 characters
+    # on a 340 px line and needs about 13 px per line.
+    lines = sum(max(1, math.ceil(len(line) / 52)) for line in text.split("\n"))
+    comment.width = 340
+    comment.height = min(420, 16 + 13 * lines)
+    cell.comment = comment
+
+
+# --------------------------------------------------------------------------- the Controle sheet
+
+
+_TITLE_FONT = Font(bold=True, size=14)
+_BOLD = Font(bold=True)
+_LINK_FONT = Font(color="0563C1", underline="single")
+_HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
+_THIN = Side("thin", color="A6A6A6")
+_GRID = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+_COLUMNS = (("Ernst", 14), ("Blad", 18), ("Cel", 9), ("Melding", 72))
+_TABLE_CHARS = sum(width for _, width in _COLUMNS)
+
+
+def _add_control_sheet(workbook: Workbook, source: Path, rows: list[_Row], note: str) -> None:
+    title = CONTROL_SHEET
+    while title in workbook.sheetnames:  # the municipality has its own sheet of that name
+        title = f"{CONTROL_SHEET} xlmonitor" if title == CONTROL_SHEET else f"{title}+"
+    ws = workbook.create_sheet(title, 0)
+    for other in workbook.worksheets[1:]:
+        # Two selected tabs would group the sheets in Excel: typing would change both.
+        other.sheet_view.tabSelected = False
+    ws.sheet_view.tabSelected = True
+    workbook.active = 0
+    for view in workbook.views:
+        view.firstSheet = 0
+    errors = sum(r.finding.is_error for r in rows)
+    ws.sheet_properties.tabColor = "C00000" if errors else "BF8F00"
+    ws.sheet_view.showGridLines = False
+
+    for column, (_, width) in enumerate(_COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(column)].width = width
+    _text(ws.cell(1, 1), f"Controle van {source.name}").font = _TITLE_FONT
+    verdict = _text(ws.cell(2, 1), _verdict(errors, len(rows) - errors))
+    verdict.font = Font(bold=True, size=12, color=_FONT_COLOUR[bool(errors)])
+    intro = [_how_to_use(has_links=any(r.target for r in rows))]
+    if note:
+        intro.append(note)
+    line = 3
+    for text in intro:
+        _banner(ws, line, text)
+        line += 1
+
+    header = line + 1
+    for column, (name, _) in enumerate(_COLUMNS, start=1):
+        cell = _text(ws.cell(header, column), name)
+        cell.font, cell.fill, cell.border = _BOLD, _HEADER_FILL, _GRID
+    ordered = sorted(
+        rows,
+        key=lambda r: (not r.finding.is_error, bool(r.finding.cell), r.sheet_order, r.position),
+    )
+    for offset, row in enumerate(ordered, start=1):
+        _table_row(ws, header + offset, row)
+    last = header + len(ordered)
+
+    ws.freeze_panes = ws.cell(header + 1, 1)
+    ws.auto_filter.ref = f"A{header}:D{last}"
+    ws.print_title_rows = f"{header}:{header}"
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.oddFooter.center.text = "Pagina &P van &N"
+
+
+def _verdict(errors: int, warnings_: int) -> str:
+    def count(n: int, one: str, many: str) -> str:
+        return f"{n} {one if n == 1 else many}"
+
+    if errors and warnings_:
+        counts = f"{count(errors, 'fout', 'fouten')}, "
+        counts += count(warnings_, "waarschuwing", "waarschuwingen")
+    elif errors:
+        counts = count(errors, "fout", "fouten")
+    else:
+        return (
+            f"Geen fouten; alleen {count(warnings_, 'waarschuwing', 'waarschuwingen')} — "
+            "opnieuw aanleveren is niet nodig, maar kijk de meldingen wel na."
+        )
+    return f"{counts} — los de fouten op en lever het bestand opnieuw aan."
+
+
+def _how_to_use(*, has_links: bool) -> str:
+    if not has_links:
+        return (
+            "Hieronder staat wat er aan het bestand moet worden verbeterd. Verbeter uw eigen "
+            "bestand en lever dat opnieuw aan."
+        )
+    return (
+        "Klik in de kolom Cel om naar de cel te gaan. In de werkbladen is een cel met een fout "
+        "rood gekleurd en een cel met een waarschuwing geel; de melding staat ook in de "
+        "opmerking bij de cel. Verbeter de cellen in uw eigen bestand (niet in deze kopie) en "
+        "lever dat opnieuw aan."
+    )
+
+
+def _banner(ws: Worksheet, row: int, text: str) -> None:
+    """A wrapped line of text across the table's width."""
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(_COLUMNS))
+    cell = _text(ws.cell(row, 1), text)
+    cell.alignment = _WRAP_TOP
+    # Neither Excel nor LibreOffice sizes the height of a merged row to its text.
+    lines = math.ceil(len(text) / (_TABLE_CHARS * 0.95))
+    ws.row_dimensions[row].height = 15 * lines + 3
+
+
+def _table_row(ws: Worksheet, row: int, item: _Row) -> None:
+    f = item.finding
+    ernst = _text(ws.cell(row, 1), _LABEL[f.is_error])
+    ernst.fill = _FILL[f.is_error]
+    ernst.font = Font(bold=True, color=_FONT_COLOUR[f.is_error])
+    _text(ws.cell(row, 2), f.sheet or "(hele bestand)")
+    cel = _text(ws.cell(row, 3), f.cell)
+    melding = _text(ws.cell(row, 4), item.message)
+    if item.target:
+        link = cel if f.cell else ws.cell(row, 2)
+        # A location-only hyperlink is an in-workbook jump: no relationship, no "#" target.
+        link.hyperlink = Hyperlink(ref=link.coordinate, location=item.target)
+        link.font = _LINK_FONT
+    for cell in (ernst, ws.cell(row, 2), cel, melding):
+        cell.border = _GRID
+        cell.alignment = _WRAP_TOP
+
+
+def _text(cell: Cell, value: str) -> Cell:
+    """Write ``value`` as text, never as a formula (a sheet name or message may start '=')."""
+    cell.value = value
+    if value:
+        cell.data_type = "s"
+    return cell
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _save(workbook: Workbook, target: Path) -> Path:
+    """Save beside ``target`` and replace it in one step: never a half-written copy."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise WriteError(f"De map {target.parent} kan niet worden beschreven ({exc}).") from exc
+    tmp = Path(tmp_name)
+    try:
+        workbook.save(tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise WriteError(
+            f"Het controlebestand {target} kan niet worden geschreven ({exc}); "
+            "is het geopend in Excel?"
+        ) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target

@@ -1,0 +1,540 @@
+"""The programme definition: projects, indicators, targets, municipalities, thresholds, rules
+and locked periods.
+
+Staff edit it in ``workbooks/programma.xlsx``; :func:`load_programme` reads that workbook and
+validates every sheet with pandera (lazily: all problems at once) so a broken programme file
+gives Dutch errors naming sheet and cell, never a traceback. :func:`build_programme_workbook`
+writes the default workbook from :mod:`xlmonitor.seed`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pandera.pandas as pa
+from openpyxl.utils import get_column_letter
+
+from xlmonitor import seed
+from xlmonitor.errors import ProgrammeError
+from xlmonitor.periods import parse_period, period_end, period_start
+
+INDICATOR_CODES = ("aanmeldingen", "gestarte_trajecten", "afgeronde_scholing",
+                   "bemiddeld_naar_werk")
+INDICATOR_LABELS = {
+    "aanmeldingen": "Aanmeldingen",
+    "gestarte_trajecten": "Gestarte trajecten",
+    "afgeronde_scholing": "Afgeronde scholing",
+    "bemiddeld_naar_werk": "Bemiddeld naar werk",
+}
+STATUSES = ("loopt", "bijgesteld", "gestopt", "afgerond", "on hold", "in voorbereiding")
+MISSING_VALUE_STRATEGIES = ("SKIP_IF_ANY_VALUE_MISSING", "SKIP_IF_ALL_VALUES_MISSING",
+                            "NEVER_SKIP")
+OPERATORS = ("<=", "<", ">=", ">", "==", "!=")
+TEMPLATE_VERSION = "1.0"
+
+# Sheet name → ordered columns. The workbook is the contract with staff: Dutch names.
+SHEETS: dict[str, list[str]] = {
+    "Programma": ["instelling", "waarde"],
+    "Projecten": ["code", "naam", "programma", "sector", "start", "eind", "status",
+                  "stuurindicator", "aliassen"],
+    "Indicatoren": ["code", "label", "omschrijving", "kpi", "volgorde"],
+    "Doelstellingen": ["project", "indicator", "doel", "geldig_vanaf", "bron"],
+    "Gemeenten": ["naam", "cbs_code"],
+    "Stoplicht": ["kleur", "vanaf", "betekenis"],
+    "Regels": ["code", "omschrijving", "links", "operator", "rechts", "ernst", "ontbrekend",
+               "niveau", "melding"],
+    "Vergrendeld": ["periode", "vergrendeld_op", "reden"],
+}
+
+
+def _text(nullable: bool = False, **checks) -> object:
+    return pa.Field(nullable=nullable, coerce=True, **checks)
+
+
+class ProjectenSchema(pa.DataFrameModel):
+    code: str = _text(str_matches=r"^[A-Z0-9][A-Z0-9_-]*$", unique=True)
+    naam: str = _text(unique=True)
+    programma: str = _text()
+    sector: str = _text(nullable=True)
+    start: pa.DateTime = pa.Field(coerce=True)
+    eind: pa.DateTime = pa.Field(coerce=True)
+    status: str = _text(isin=list(STATUSES))
+    stuurindicator: str = _text(nullable=True, isin=[*INDICATOR_CODES, ""])
+    aliassen: str = _text(nullable=True)
+
+    @pa.dataframe_check(error="eind ligt voor start")
+    @classmethod
+    def end_after_start(cls, df: pd.DataFrame) -> pd.Series:
+        return df["eind"] >= df["start"]
+
+
+class IndicatorenSchema(pa.DataFrameModel):
+    code: str = _text(isin=list(INDICATOR_CODES), unique=True)
+    label: str = _text()
+    omschrijving: str = _text(nullable=True)
+    kpi: str = _text(isin=["ja", "nee"])
+    volgorde: int = pa.Field(coerce=True, ge=0)
+
+
+class DoelstellingenSchema(pa.DataFrameModel):
+    project: str = _text(nullable=True)
+    indicator: str = _text(isin=list(INDICATOR_CODES))
+    doel: int = pa.Field(coerce=True, ge=0)
+    geldig_vanaf: pa.DateTime = pa.Field(coerce=True)
+    bron: str = _text(nullable=True)
+
+
+class GemeentenSchema(pa.DataFrameModel):
+    naam: str = _text(unique=True)
+    cbs_code: str = _text(str_matches=r"^GM\d{4}$", unique=True)
+
+
+class StoplichtSchema(pa.DataFrameModel):
+    kleur: str = _text(isin=["groen", "oranje", "rood"], unique=True)
+    vanaf: float = pa.Field(coerce=True, ge=0, le=10)
+    betekenis: str = _text(nullable=True)
+
+
+class RegelsSchema(pa.DataFrameModel):
+    code: str = _text(str_matches=r"^[a-z0-9]+(-[a-z0-9]+)*$", unique=True)
+    omschrijving: str = _text()
+    links: str = _text()
+    operator: str = _text(isin=list(OPERATORS))
+    rechts: str = _text()
+    ernst: str = _text(isin=["fout", "waarschuwing"])
+    ontbrekend: str = _text(isin=list(MISSING_VALUE_STRATEGIES))
+    niveau: str = _text(isin=["rij", "cumulatief"])
+    melding: str = _text()
+
+
+class VergrendeldSchema(pa.DataFrameModel):
+    periode: str = _text(str_matches=r"^\d{4}-Q[1-4]$")
+    vergrendeld_op: pa.DateTime = pa.Field(coerce=True)
+    reden: str = _text(nullable=True)
+
+
+SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
+    "Projecten": ProjectenSchema,
+    "Indicatoren": IndicatorenSchema,
+    "Doelstellingen": DoelstellingenSchema,
+    "Gemeenten": GemeentenSchema,
+    "Stoplicht": StoplichtSchema,
+    "Regels": RegelsSchema,
+    "Vergrendeld": VergrendeldSchema,
+}
+
+
+def normalise_name(text: object) -> str:
+    """Case, spacing and punctuation-insensitive key for names and aliases."""
+    return re.sub(r"[^0-9a-z]+", "", str(text).lower().replace("&", "en"))
+
+
+@dataclass(frozen=True, eq=False)
+class Programme:
+    """A loaded, validated programme definition. DataFrames are read-only by convention."""
+
+    settings: dict[str, object]
+    projects: pd.DataFrame  # index: code
+    indicators: pd.DataFrame  # index: code, ordered by volgorde
+    targets: pd.DataFrame  # project ("" = programme), indicator, doel, geldig_vanaf, geldig_tot
+    municipalities: pd.DataFrame  # index: naam, column cbs_code
+    thresholds: pd.DataFrame  # kleur, vanaf (fraction), sorted high → low
+    rules: pd.DataFrame
+    locked: pd.DataFrame  # index: periode
+    source: str = ""
+    digest: str = field(default="")
+
+    # -- indicators -------------------------------------------------------------------
+    @property
+    def indicator_codes(self) -> list[str]:
+        return list(self.indicators.index)
+
+    def label(self, indicator: str) -> str:
+        return str(self.indicators.at[indicator, "label"])
+
+    @property
+    def kpi_codes(self) -> list[str]:
+        return [c for c in self.indicator_codes if self.indicators.at[c, "kpi"] == "ja"]
+
+    # -- names ------------------------------------------------------------------------
+    @cached_property
+    def _project_keys(self) -> dict[str, str]:
+        keys: dict[str, str] = {}
+        for code, row in self.projects.iterrows():
+            names = [code, row["naam"], *str(row["aliassen"] or "").split(";")]
+            for name in names:
+                if str(name).strip():
+                    keys.setdefault(normalise_name(name), str(code))
+        return keys
+
+    def project_code(self, name: object) -> str | None:
+        """The project code for a code, name or alias as municipalities write it."""
+        if name is None:
+            return None
+        return self._project_keys.get(normalise_name(name))
+
+    def suggest_project(self, name: object) -> str | None:
+        """Closest project name, for a "bedoelde u …?" hint."""
+        import difflib
+
+        key = normalise_name(name)
+        if not key:
+            return None
+        match = difflib.get_close_matches(key, list(self._project_keys), n=1, cutoff=0.6)
+        return str(self.projects.at[self._project_keys[match[0]], "naam"]) if match else None
+
+    @cached_property
+    def _municipality_keys(self) -> dict[str, str]:
+        keys = {}
+        for naam, row in self.municipalities.iterrows():
+            keys[normalise_name(naam)] = str(naam)
+            keys[normalise_name(row["cbs_code"])] = str(naam)
+            keys[normalise_name(f"gemeente {naam}")] = str(naam)
+        return keys
+
+    def municipality(self, text: object) -> str | None:
+        """Canonical municipality name for a name, ``Gemeente X`` or CBS code."""
+        if text is None:
+            return None
+        return self._municipality_keys.get(normalise_name(text))
+
+    def cbs_code(self, municipality: str) -> str:
+        return str(self.municipalities.at[municipality, "cbs_code"])
+
+    # -- time -------------------------------------------------------------------------
+    @property
+    def start(self) -> date:
+        return self.settings["start"]  # type: ignore[return-value]
+
+    @property
+    def end(self) -> date:
+        return self.settings["eind"]  # type: ignore[return-value]
+
+    def active_projects(self, period: str) -> pd.DataFrame:
+        """Projects running at some moment in ``period`` (those ended or on hold excluded)."""
+        first, last = period_start(period), period_end(period)
+        running = self.projects[
+            (self.projects["start"] <= last)
+            & (self.projects["eind"] >= first)
+            & ~self.projects["status"].isin(["on hold"])
+        ]
+        return running
+
+    def locked_since(self, period: str) -> date | None:
+        if period in self.locked.index:
+            return self.locked.at[period, "vergrendeld_op"]
+        return None
+
+    def target(self, project: str, indicator: str, at: date) -> float | None:
+        """Target valid at ``at`` for a project code ("" = the programme), or None."""
+        rows = self.targets[
+            (self.targets["project"] == project)
+            & (self.targets["indicator"] == indicator)
+            & (self.targets["geldig_vanaf"] <= at)
+        ]
+        if rows.empty:
+            return None
+        return float(rows.sort_values("geldig_vanaf")["doel"].iloc[-1])
+
+    def traffic_light(self, ratio: float | None) -> str:
+        if ratio is None:
+            return "n.v.t."
+        for kleur, vanaf in zip(self.thresholds["kleur"], self.thresholds["vanaf"]):
+            if ratio >= vanaf:
+                return str(kleur)
+        return "rood"
+
+
+# -- loading ----------------------------------------------------------------------------
+
+def default_programme_path() -> Path:
+    return Path(str(resources.files("xlmonitor.workbooks").joinpath("programma.xlsx")))
+
+
+def load_programme(path: str | Path | None = None) -> Programme:
+    """Read and validate a programme workbook (default: the one shipped with xlmonitor)."""
+    path = Path(path) if path is not None else default_programme_path()
+    try:
+        data = path.read_bytes()
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except FileNotFoundError:
+        raise ProgrammeError(f"Programmabestand {path} bestaat niet.") from None
+    except Exception as exc:  # zip, xml or format errors from openpyxl
+        raise ProgrammeError(
+            f"Programmabestand {path.name} kan niet worden gelezen ({type(exc).__name__})."
+        ) from exc
+    problems: list[str] = []
+    frames: dict[str, pd.DataFrame] = {}
+    try:
+        for sheet, columns in SHEETS.items():
+            frame = _read_sheet(workbook, sheet, columns, path.name, problems)
+            if frame is None:
+                continue
+            schema = SCHEMAS.get(sheet)
+            if schema is not None:
+                frame = _validate(schema, frame, sheet, columns, path.name, problems)
+            frames[sheet] = frame
+    finally:
+        workbook.close()
+    if not problems:
+        _cross_checks(frames, path.name, problems)
+    if problems:
+        listed = "\n".join(f"  - {p}" for p in problems[:30])
+        more = f"\n  … en nog {len(problems) - 30} meer" if len(problems) > 30 else ""
+        raise ProgrammeError(
+            f"Het programmabestand {path.name} bevat {len(problems)} fout(en):\n{listed}{more}"
+        )
+    return _assemble(frames, str(path), hashlib.sha256(data).hexdigest())
+
+
+def _read_sheet(workbook, sheet: str, columns: list[str], file_name: str,
+                problems: list[str]) -> pd.DataFrame | None:
+    if sheet not in workbook.sheetnames:
+        problems.append(f"{file_name}: het blad '{sheet}' ontbreekt.")
+        return None
+    rows = list(workbook[sheet].iter_rows(values_only=True))
+    header = [str(v).strip().lower() if v is not None else "" for v in (rows[0] if rows else [])]
+    missing = [c for c in columns if c not in header]
+    for column in missing:
+        problems.append(f"Blad '{sheet}', rij 1: de kolom '{column}' ontbreekt.")
+    if missing:
+        return None
+    positions = [header.index(c) for c in columns]
+    records = []
+    excel_rows = []
+    for number, row in enumerate(rows[1:], start=2):
+        values = [row[p] if p < len(row) else None for p in positions]
+        values = [v.strip() if isinstance(v, str) else v for v in values]
+        values = [None if v == "" else v for v in values]
+        if all(v is None for v in values):
+            continue
+        records.append(values)
+        excel_rows.append(number)
+    frame = pd.DataFrame(records, columns=columns, index=excel_rows, dtype=object)
+    frame.attrs["letters"] = {c: get_column_letter(p + 1) for c, p in zip(columns, positions)}
+    return frame
+
+
+_CHECK_TEXT = [
+    ("not_nullable", "is leeg; vul hier iets in"),
+    ("field_uniqueness", "'{value}' komt vaker voor in deze kolom; elke waarde mag maar één keer"),
+    ("unique", "'{value}' komt vaker voor in deze kolom; elke waarde mag maar één keer"),
+    ("coerce_dtype('datetime", "'{value}' is geen datum; schrijf een datum als 2021-02-01"),
+    ("coerce_dtype('int", "'{value}' is geen geheel getal"),
+    ("coerce_dtype('float", "'{value}' is geen getal"),
+    ("dtype('datetime", "'{value}' is geen datum; schrijf een datum als 2021-02-01"),
+    ("isin", "'{value}' is geen toegestane waarde; kies uit: {allowed}"),
+    ("str_matches", "'{value}' heeft niet de goede vorm"),
+    ("greater_than_or_equal_to", "'{value}' is te klein (minimaal 0)"),
+    ("less_than_or_equal_to", "'{value}' is te groot"),
+    ("eind ligt voor start", "de einddatum ligt voor de startdatum"),
+]
+
+
+def _validate(schema, frame, sheet, columns, file_name, problems):
+    try:
+        return schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+        letters = frame.attrs["letters"]
+        for case in cases.itertuples():
+            check = str(case.check)
+            if check != "not_nullable" and _is_blank(case.failure_case):
+                continue  # already reported as an empty cell
+            column = case.column if isinstance(case.column, str) else None
+            text = next((t for key, t in _CHECK_TEXT if check.startswith(key) or key in check),
+                        f"voldoet niet aan {check}")
+            allowed = ""
+            if check.startswith("isin"):
+                allowed = ", ".join(re.findall(r"'([^']*)'", check)) or "—"
+            text = text.format(value=case.failure_case, allowed=allowed)
+            index = case.index
+            if column in letters and index is not None and not pd.isna(index):
+                where = f"cel {letters[column]}{int(index)}"
+            elif index is not None and not pd.isna(index):
+                where = f"rij {int(index)}"
+            else:
+                where = f"kolom '{column}'" if column else "blad"
+            problems.append(f"Blad '{sheet}', {where}: {text}.")
+        return frame
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or value == "None"
+
+
+def _cross_checks(frames: dict[str, pd.DataFrame], file_name: str, problems: list[str]) -> None:
+    codes = set(frames["Projecten"]["code"])
+    targets = frames["Doelstellingen"]
+    letter = targets.attrs.get("letters", {}).get("project", "A")
+    for row, project in targets["project"].items():
+        if project is not None and not pd.isna(project) and project not in codes:
+            problems.append(f"Blad 'Doelstellingen', cel {letter}{row}: project '{project}' "
+                            "staat niet op het blad 'Projecten'.")
+    duplicated = targets.assign(project=targets["project"].fillna("")).duplicated(
+        ["project", "indicator", "geldig_vanaf"], keep="first")
+    for row in targets.index[duplicated]:
+        problems.append(f"Blad 'Doelstellingen', rij {row}: dezelfde doelstelling staat er "
+                        "twee keer (project, indicator en geldig_vanaf gelijk).")
+    settings = dict(zip(frames["Programma"]["instelling"], frames["Programma"]["waarde"]))
+    for key in ("naam", "start", "eind"):
+        if settings.get(key) in (None, ""):
+            problems.append(f"Blad 'Programma': de instelling '{key}' ontbreekt.")
+    for key in ("start", "eind"):
+        if settings.get(key) not in (None, "") and _as_date(settings[key]) is None:
+            problems.append(f"Blad 'Programma': '{settings[key]}' bij '{key}' is geen datum.")
+    rules = frames["Regels"]
+    for row, rule in rules.iterrows():
+        for side in ("links", "rechts"):
+            unknown = [t for t in re.findall(r"[a-z_]+", str(rule[side]))
+                       if t not in INDICATOR_CODES]
+            if unknown:
+                problems.append(f"Blad 'Regels', rij {row}: '{rule[side]}' noemt een onbekende "
+                                f"indicator ({', '.join(unknown)}).")
+
+
+def _as_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return datetime.strptime(str(value).strip()[:10], "%Y-%m-%d").date()
+    except ValueError:
+        return None
+
+
+def _dates(series: pd.Series) -> pd.Series:
+    return series.map(lambda v: pd.Timestamp(v).date())
+
+
+def _assemble(frames: dict[str, pd.DataFrame], source: str, digest: str) -> Programme:
+    settings = dict(zip(frames["Programma"]["instelling"], frames["Programma"]["waarde"]))
+    settings["start"] = _as_date(settings["start"])
+    settings["eind"] = _as_date(settings["eind"])
+    projects = frames["Projecten"].copy()
+    projects["start"] = _dates(projects["start"])
+    projects["eind"] = _dates(projects["eind"])
+    for column in ("sector", "stuurindicator", "aliassen"):
+        projects[column] = projects[column].fillna("").astype(str).replace("nan", "")
+    projects = projects.set_index("code", drop=False)
+    indicators = frames["Indicatoren"].sort_values("volgorde").set_index("code", drop=False)
+    targets = frames["Doelstellingen"].copy()
+    targets["project"] = targets["project"].fillna("").astype(str).replace("nan", "")
+    targets["geldig_vanaf"] = _dates(targets["geldig_vanaf"])
+    targets = targets.sort_values(["project", "indicator", "geldig_vanaf"]).reset_index(drop=True)
+    # geldig_tot: the day before the next revision of the same target, so spreadsheet
+    # formulas can pick the valid target with plain SUMIFS (MAXIFS is missing in Excel 2016).
+    following = targets.groupby(["project", "indicator"])["geldig_vanaf"].shift(-1)
+    targets["geldig_tot"] = [
+        (pd.Timestamp(n) - pd.Timedelta(days=1)).date() if not pd.isna(n) else date(9999, 12, 31)
+        for n in following
+    ]
+    municipalities = frames["Gemeenten"].set_index("naam", drop=False)
+    thresholds = frames["Stoplicht"].sort_values("vanaf", ascending=False).reset_index(drop=True)
+    locked = frames["Vergrendeld"].copy()
+    locked["vergrendeld_op"] = _dates(locked["vergrendeld_op"])
+    locked = locked.set_index("periode", drop=False)
+    return Programme(settings=settings, projects=projects, indicators=indicators,
+                     targets=targets, municipalities=municipalities, thresholds=thresholds,
+                     rules=frames["Regels"].reset_index(drop=True), locked=locked,
+                     source=source, digest=digest)
+
+
+# -- building the default workbook --------------------------------------------------------
+
+def seed_tables() -> dict[str, list[tuple]]:
+    """The default programme as rows per sheet, from :mod:`xlmonitor.seed`."""
+    return {
+        "Programma": [(k, v) for k, v in seed.PROGRAMME.items()],
+        "Projecten": seed.PROJECTS,
+        "Indicatoren": seed.INDICATORS,
+        "Doelstellingen": seed.TARGETS,
+        "Gemeenten": seed.MUNICIPALITIES,
+        "Stoplicht": seed.THRESHOLDS,
+        "Regels": seed.RULES,
+        "Vergrendeld": seed.LOCKED,
+    }
+
+
+_SHEET_HELP = {
+    "Programma": "Naam, regio en looptijd van het programma.",
+    "Projecten": "Eén rij per project. Aliassen: andere schrijfwijzen in de werkmappen van "
+                 "gemeenten, gescheiden door ';'. Stuurindicator bepaalt het stoplicht.",
+    "Indicatoren": "De vier indicatoren; codes niet wijzigen (andere systemen lezen ze).",
+    "Doelstellingen": "Doelen per indicator voor het programma (project leeg) of een project. "
+                      "Een nieuwe rij met latere 'geldig_vanaf' vervangt het oude doel vanaf "
+                      "die datum.",
+    "Gemeenten": "Deelnemende gemeenten met CBS-code.",
+    "Stoplicht": "Ondergrens van gerealiseerd ÷ verwacht tot nu (0,9 = 90%).",
+    "Regels": "Controleregels: links · operator · rechts, met ernst (fout/waarschuwing).",
+    "Vergrendeld": "Kwartalen die vastliggen: inzendingen van na 'vergrendeld_op' tellen "
+                   "niet meer mee.",
+}
+
+
+def build_programme_workbook(path: str | Path, tables: dict[str, list[tuple]] | None = None
+                             ) -> Path:
+    """Write a programme workbook (default: the seed programme). Reproducible bytes."""
+    import xlsxwriter
+
+    tables = tables or seed_tables()
+    path = Path(path)
+    workbook = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+                                               "strings_to_urls": False})
+    workbook.set_properties({"title": "Programma arbeidsmarktmonitor",
+                             "created": datetime(2024, 1, 1)})
+    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    help_format = workbook.add_format({"italic": True, "font_color": "#595959"})
+    for sheet, columns in SHEETS.items():
+        worksheet = workbook.add_worksheet(sheet)
+        rows = tables[sheet]
+        data = [list(r) for r in rows]
+        table_rows = max(len(data), 1)
+        worksheet.add_table(0, 0, table_rows, len(columns) - 1, {
+            "name": f"tbl{sheet}",
+            "style": "Table Style Light 9",
+            "columns": [{"header": c} for c in columns],
+        })
+        for r, row in enumerate(data, start=1):
+            for c, value in enumerate(row):
+                if isinstance(value, date):
+                    worksheet.write_datetime(r, c, datetime(value.year, value.month, value.day),
+                                             date_format)
+                elif value is None or value == "":
+                    worksheet.write_blank(r, c, None)
+                else:
+                    worksheet.write(r, c, value)
+        for c, column in enumerate(columns):
+            width = max([len(column)] + [len(str(row[c])) for row in rows if c < len(row)])
+            worksheet.set_column(c, c, min(max(width + 2, 10), 60))
+        worksheet.freeze_panes(1, 0)
+    guide = workbook.add_worksheet("Uitleg")
+    guide.set_column(0, 0, 18)
+    guide.set_column(1, 1, 100)
+    guide.write(0, 0, "Programma arbeidsmarktmonitor", workbook.add_format({"bold": True,
+                                                                         "font_size": 14}))
+    guide.write(1, 0, "Pas de bladen aan en sla op; xlmonitor controleert het bestand bij elke "
+                      "verwerking en meldt fouten met blad en cel.", help_format)
+    for r, (sheet, text) in enumerate(_SHEET_HELP.items(), start=3):
+        guide.write(r, 0, sheet, workbook.add_format({"bold": True}))
+        guide.write(r, 1, text)
+    workbook.close()
+    return path
+
+
+def period_bounds_text(programme: Programme) -> str:
+    return f"{programme.start:%d-%m-%Y} t/m {programme.end:%d-%m-%Y}"
+
+
+def validate_period(programme: Programme, period: str) -> bool:
+    return parse_period(period) == period and (
+        period_end(period) >= programme.start and period_start(period) <= programme.end)

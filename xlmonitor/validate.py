@@ -1,0 +1,315 @@
+"""Validation: pandera schemas plus the programme's rules, giving findings at the exact cell.
+
+``validate_submission(submission, programme)`` returns a :class:`Validation`: the clean rows
+(whole numbers, blanks counted as 0, unknown projects dropped) and the findings, errors
+(``fout``) blocking the submission and warnings (``waarschuwing``) not.
+
+Rules come from the programme's ``Regels`` sheet, DHIS2-style: ``links operator rechts``,
+each side an indicator code or a sum of codes and whole numbers, with a severity and a
+missing-value strategy; ``niveau`` is ``rij`` (each quarter on its own) or ``cumulatief``
+(summed up to and including the quarter, over ``history`` plus this submission).
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+import pandera.pandas as pa
+
+from xlmonitor.findings import Finding, finding
+from xlmonitor.intake import Submission
+from xlmonitor.periods import period_end, period_start
+from xlmonitor.programme import INDICATOR_CODES, Programme
+from xlmonitor.schemas import CHECK_CODES, NOT_A_NUMBER, CountsSchema, counts_frame
+
+OPERATORS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt,
+             "==": operator.eq, "!=": operator.ne}
+OPERATOR_TEXT = {"<=": "hoogstens", "<": "minder dan", ">=": "minstens", ">": "meer dan",
+                 "==": "gelijk aan", "!=": "niet gelijk aan"}
+
+#: Columns of ``Validation.rows``.
+CLEAN_COLUMNS = ["gemeente", "periode", "projectcode", *INDICATOR_CODES, "toelichting", "blad",
+                 "cellen", "cel_project", *[f"cel_{c}" for c in INDICATOR_CODES]]
+
+
+@dataclass
+class Validation:
+    submission: Submission
+    rows: pd.DataFrame
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.is_error for f in self.findings)
+
+
+def validate_submission(submission: Submission, programme: Programme, *,
+                        history: pd.DataFrame | None = None,
+                        rules: bool = True) -> Validation:
+    """Check a submission; ``history`` holds earlier accepted rows (CLEAN_COLUMNS) of the same
+    municipality, for cumulative rules. Never raises for bad content."""
+    findings = list(submission.findings)
+    rows = submission.rows.copy()
+    file = submission.path
+    if rows.empty:
+        if not any(f.is_error for f in findings):
+            findings.append(finding("bestand-leeg", file=file, detail="no data rows"))
+        return Validation(submission, _empty(), _dedupe(findings))
+
+    counts = counts_frame(rows)
+    findings += _schema_findings(rows, counts, file)
+    findings += _blank_findings(rows, counts, file)
+    findings += _period_findings(rows, submission, programme)
+    findings += _duplicate_findings(rows, file)
+    findings += _total_findings(submission, counts, file)
+    findings += _activity_findings(rows, counts, programme, file)
+
+    clean = rows.assign(**{c: counts[c].where(counts[c] != NOT_A_NUMBER) for c in counts})
+    clean = clean[clean["projectcode"].notna() & clean["periode"].notna()]
+    for code in INDICATOR_CODES:
+        clean[code] = clean[code].fillna(0).clip(lower=0).round().astype("int64")
+    clean["cellen"] = [_cells(r) for r in clean.itertuples()]
+    clean = clean.reindex(columns=CLEAN_COLUMNS).reset_index(drop=True)
+    if rules:
+        findings += evaluate_rules(clean, counts_missing(rows, counts), programme, file,
+                                   history=history)
+    return Validation(submission, clean, _dedupe(findings))
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(columns=CLEAN_COLUMNS)
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen, result = set(), []
+    for f in findings:
+        key = (f.file, f.sheet, f.cell, f.code, f.message)
+        if key not in seen:
+            seen.add(key)
+            result.append(f)
+    return result
+
+
+def _cells(row) -> str:
+    cells = [getattr(row, f"cel_{c}") for c in INDICATOR_CODES]
+    cells = [c for c in cells if isinstance(c, str) and c]
+    if not cells:
+        return ""
+    rows_ = {re.sub(r"[A-Z]+", "", c) for c in cells}
+    if len(rows_) == 1 and len(cells) > 1:
+        return f"{cells[0]}:{cells[-1]}"
+    return ",".join(cells)
+
+
+def _schema_findings(rows: pd.DataFrame, counts: pd.DataFrame, file) -> list[Finding]:
+    try:
+        CountsSchema.validate(counts, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+    result = []
+    for case in cases.itertuples():
+        code = CHECK_CODES.get(str(case.check))
+        if code is None or pd.isna(case.index):
+            continue
+        row = rows.loc[case.index]
+        raw = row[case.column]
+        result.append(finding(
+            code, file=file, sheet=row["blad"], cell=row[f"cel_{case.column}"],
+            value=raw, detail=f"{case.column}: check {case.check} failed on {raw!r}"))
+    return result
+
+
+def _blank_findings(rows, counts, file) -> list[Finding]:
+    result = []
+    known = rows["projectcode"].notna()
+    for column in INDICATOR_CODES:
+        for index in counts.index[counts[column].isna() & known]:
+            row = rows.loc[index]
+            cell = row[f"cel_{column}"] or row["cel_project"]
+            result.append(finding("waarde-ontbreekt", file=file, sheet=row["blad"], cell=cell,
+                                  detail=f"{column} blank for {row['projectcode']}"))
+    return result
+
+
+def _period_findings(rows, submission: Submission, programme: Programme) -> list[Finding]:
+    result = []
+    first, last = programme.start, programme.end
+    for period, group in rows[rows["periode"].notna()].groupby("periode", sort=True):
+        row = group.iloc[0]
+        if period_end(period) < first or period_start(period) > last:
+            result.append(finding(
+                "periode-buiten-programma", file=submission.path, sheet=row["blad"],
+                cell=row["cel_periode"], value=period,
+                expected=f"{first:%d-%m-%Y} t/m {last:%d-%m-%Y}"))
+    return result
+
+
+def locked_findings(submission: Submission, programme: Programme,
+                    periods: list[str] | None = None) -> list[Finding]:
+    """``periode-vergrendeld`` for periods locked before the submission was made."""
+    made = submission_date(submission)
+    result = []
+    for period in periods if periods is not None else submission.periods:
+        since = programme.locked_since(period)
+        if since is not None and made is not None and made > since:
+            reason = programme.locked.at[period, "reden"] or f"sinds {since:%d-%m-%Y}"
+            result.append(finding("periode-vergrendeld", file=submission.path,
+                                  sheet=submission.sheet or "", period=period, reason=reason,
+                                  detail=f"submitted {made}, locked since {since}"))
+    return result
+
+
+def submission_date(submission: Submission) -> date | None:
+    """The date a submission was made: its own filled-in date, else the file time."""
+    if submission.submitted_on is not None:
+        return submission.submitted_on
+    return submission.modified.date() if submission.modified is not None else None
+
+
+def _duplicate_findings(rows, file) -> list[Finding]:
+    known = rows[rows["projectcode"].notna() & rows["periode"].notna()]
+    first_cell: dict[tuple[str, str], str] = {}
+    result = []
+    for row in known.itertuples():
+        key = (row.periode, row.projectcode)
+        if key in first_cell:
+            result.append(finding("dubbele-rij", file=file, sheet=row.blad, cell=row.cel_project,
+                                  value=row.project_tekst, period=row.periode,
+                                  other=first_cell[key]))
+        else:
+            first_cell[key] = row.cel_project
+    return result
+
+
+def _total_findings(submission: Submission, counts: pd.DataFrame, file) -> list[Finding]:
+    totals = submission.totals
+    if totals is None or totals.empty:
+        return []
+    rows = submission.rows
+    result = []
+    total_counts = counts_frame(totals)
+    for index, total in totals.iterrows():
+        period = total["periode"]
+        in_period = rows["periode"] == period if pd.notna(period) else rows["periode"].isna()
+        for column in INDICATOR_CODES:
+            stated = total_counts.at[index, column]
+            if pd.isna(stated) or stated == NOT_A_NUMBER:
+                continue
+            expected = counts.loc[in_period, column]
+            expected = expected[(expected != NOT_A_NUMBER)].sum()
+            if stated != expected:
+                result.append(finding(
+                    "totaal-klopt-niet", file=file, sheet=total["blad"],
+                    cell=total[f"cel_{column}"], value=_number(stated),
+                    expected=_number(expected)))
+    return result
+
+
+def _activity_findings(rows, counts, programme: Programme, file) -> list[Finding]:
+    result = []
+    for index, row in rows[rows["projectcode"].notna() & rows["periode"].notna()].iterrows():
+        project = programme.projects.loc[row["projectcode"]]
+        period = row["periode"]
+        running = project["start"] <= period_end(period) and project["eind"] >= period_start(
+            period)
+        reported = counts.loc[index].where(counts.loc[index] > 0).notna().any()
+        if not running and reported:
+            result.append(finding(
+                "project-niet-actief", file=file, sheet=row["blad"], cell=row["cel_project"],
+                value=project["naam"], period=period,
+                expected=f"looptijd {project['start']:%d-%m-%Y} t/m {project['eind']:%d-%m-%Y}"))
+    return result
+
+
+def counts_missing(rows: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """Which indicator values were blank, aligned with the clean rows."""
+    keep = rows["projectcode"].notna() & rows["periode"].notna()
+    return counts.loc[keep, list(INDICATOR_CODES)].isna().reset_index(drop=True)
+
+
+# -- rules ---------------------------------------------------------------------------------
+
+_TERM = re.compile(r"\s*([+-]?)\s*([a-z_]+|\d+)\s*")
+
+
+def _side(expression: str, values: pd.DataFrame, missing: pd.DataFrame
+          ) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Evaluate ``a + b - 3``: (value, any operand missing, all operands missing)."""
+    total = pd.Series(0.0, index=values.index)
+    any_missing = pd.Series(False, index=values.index)
+    all_missing = pd.Series(True, index=values.index)
+    for sign, term in _TERM.findall(expression):
+        factor = -1.0 if sign == "-" else 1.0
+        if term.isdigit():
+            total += factor * float(term)
+            all_missing &= False
+        else:
+            total += factor * values[term].astype(float)
+            any_missing |= missing[term]
+            all_missing &= missing[term]
+    return total, any_missing, all_missing
+
+
+def evaluate_rules(clean: pd.DataFrame, missing: pd.DataFrame, programme: Programme, file, *,
+                   history: pd.DataFrame | None = None) -> list[Finding]:
+    """Findings for every rule of the programme broken by the clean rows."""
+    if clean.empty or programme.rules.empty:
+        return []
+    own = clean.assign(_own=True)
+    missing = missing.reindex(own.index, fill_value=False)
+    if history is not None and not history.empty:
+        earlier = history[~history.set_index(["periode", "projectcode"]).index.isin(
+            own.set_index(["periode", "projectcode"]).index)].assign(_own=False)
+        combined = pd.concat([own, earlier.reindex(columns=own.columns)], ignore_index=True)
+        combined["_own"] = combined["_own"].astype(bool)
+        missing = pd.concat([missing, pd.DataFrame(False, index=range(len(earlier)),
+                                                   columns=missing.columns)],
+                            ignore_index=True)
+    else:
+        combined = own.reset_index(drop=True)
+        missing = missing.reset_index(drop=True)
+    combined = combined.reset_index(drop=True)
+    values = combined[list(INDICATOR_CODES)].astype(float)
+    order = combined.sort_values(["gemeente", "projectcode", "periode"]).index
+    cumulative = values.loc[order].groupby(
+        [combined.loc[order, "gemeente"].fillna(""), combined.loc[order, "projectcode"]]
+    ).cumsum().reindex(values.index)
+    cumulative_missing = missing.loc[order].groupby(
+        [combined.loc[order, "gemeente"].fillna(""), combined.loc[order, "projectcode"]]
+    ).cummin().reindex(missing.index).astype(bool)
+
+    result = []
+    for rule in programme.rules.itertuples():
+        cumulative_rule = rule.niveau == "cumulatief"
+        data = cumulative if cumulative_rule else values
+        gaps = cumulative_missing if cumulative_rule else missing
+        left, left_any, left_all = _side(rule.links, data, gaps)
+        right, right_any, right_all = _side(rule.rechts, data, gaps)
+        if rule.ontbrekend == "SKIP_IF_ANY_VALUE_MISSING":
+            skip = left_any | right_any
+        elif rule.ontbrekend == "SKIP_IF_ALL_VALUES_MISSING":
+            skip = left_all & right_all
+        else:
+            skip = pd.Series(False, index=data.index)
+        broken = ~OPERATORS[rule.operator](left, right) & ~skip & combined["_own"]
+        left_term = _TERM.findall(rule.links)[0][1]
+        for index in combined.index[broken]:
+            row = combined.loc[index]
+            cell = row.get(f"cel_{left_term}", "") or row["cel_project"]
+            result.append(finding(
+                "regel-geschonden", file=file, sheet=row["blad"], cell=cell,
+                severity=rule.ernst, rule=f"{rule.melding} ({row['projectcode']}, "
+                f"{row['periode']})", value=f"{_number(left[index])} {rule.links}",
+                expected=f"{OPERATOR_TEXT[rule.operator]} {_number(right[index])} "
+                         f"({rule.rechts})",
+                detail=f"rule {rule.code}: {rule.links} {rule.operator} {rule.rechts}"))
+    return result
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value).replace(".", ",")
