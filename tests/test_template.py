@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 from openpyxl.utils import range_boundaries
 
-from xlmonitor.errors import UsageError
+from xlmonitor.errors import UsageError, WriteError
 from xlmonitor.programme import TEMPLATE_VERSION, build_programme_workbook, load_programme
 from xlmonitor.template import build_template, build_templates, template_file_name
 
@@ -231,6 +231,15 @@ def test_bad_arguments_give_one_dutch_line(programme, tmp_path, municipality, pe
     assert str(caught.value) == expected
     assert caught.value.exit_code == 2
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_unwritable_place_gives_dutch_write_error(programme, tmp_path):
+    blocker = tmp_path / "geen-map"
+    blocker.write_text("dit is een bestand, geen map")
+    with pytest.raises(WriteError) as caught:
+        build_template(programme, "Huizen", "2021-Q3", blocker / "huizen.xlsx")
+    assert "kan niet worden opgeslagen" in str(caught.value)
+    assert caught.value.exit_code == 3
 
 
 @pytest.mark.slow

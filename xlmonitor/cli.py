@@ -28,15 +28,16 @@ def _programme(args):
 
 def cmd_template(args) -> int:
     from xlmonitor.periods import parse_period
-    from xlmonitor.template import build_template, build_templates
+    from xlmonitor.template import build_template, build_templates, template_file_name
 
     programme = _programme(args)
     period = parse_period(args.periode)
     if period is None:
         raise UsageError(f"Ongeldige periode '{args.periode}'. Schrijf een kwartaal als 2021-Q3.")
     if args.gemeente:
-        output = Path(args.output or f"Monitor_{args.gemeente.replace(' ', '_')}_{period}.xlsx")
-        path = build_template(programme, args.gemeente, period, output)
+        municipality = programme.municipality(args.gemeente) or args.gemeente
+        output = Path(args.output or template_file_name(municipality, period))
+        path = build_template(programme, municipality, period, output)
         print(f"Sjabloon geschreven: {path}")
     else:
         paths = build_templates(programme, period, Path(args.output or "."))

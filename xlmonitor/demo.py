@@ -19,7 +19,7 @@ import xlsxwriter
 
 from xlmonitor.periods import period_end, periods_between, split_period
 from xlmonitor.programme import INDICATOR_CODES, Programme
-from xlmonitor.template import build_template
+from xlmonitor.template import build_template, template_file_name
 
 PERIODS = periods_between("2020-Q3", "2022-Q2")
 
@@ -255,7 +255,8 @@ STANDARD = ("Blaricum", "Eemnes", "Laren", "Wijdemeren")
 
 
 def template_name(municipality: str, period: str, suffix: str = "") -> str:
-    return f"Monitor_{municipality.replace(' ', '_')}_{period}{suffix}.xlsx"
+    name = template_file_name(municipality, period)
+    return name[: -len(".xlsx")] + suffix + ".xlsx"
 
 
 def write_demo_inbox(programme: Programme, inbox: str | Path) -> list[Path]:
@@ -307,7 +308,7 @@ def _faulty_files(programme: Programme, figures, inbox: Path) -> list[Path]:
         overrides={("ZORGSTART", "aanmeldingen"): "12,5", ("HOUT", "gestarte_trajecten"): -2}))
     # 2. Laren 2021-Q3 sent twice, byte for byte the same: counts once.
     original = inbox / template_name("Laren", "2021-Q3")
-    copy = inbox / "Kopie van " + original.name if False else inbox / f"Kopie van {original.name}"
+    copy = inbox / f"Kopie van {original.name}"
     shutil.copyfile(original, copy)
     _set_mtime(copy, _delivered_on("2021-Q3", 19))
     written.append(copy)

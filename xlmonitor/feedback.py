@@ -33,13 +33,20 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xlmonitor.errors import WriteError
+from xlmonitor.errors import UsageError, WriteError
 from xlmonitor.findings import Finding
 
-__all__ = ["CONTROL_SHEET", "COMMENT_AUTHOR", "feedback_path", "write_feedback_copy"]
+__all__ = [
+    "COMMENT_AUTHOR",
+    "CONTROL_SHEET",
+    "FeedbackInInboxError",
+    "feedback_path",
+    "write_feedback_copy",
+]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +74,14 @@ MAX_CELLS_PER_FINDING = 500
 _CELL_REF = re.compile(r"^\$?[A-Za-z]{1,3}\$?\d{1,7}(?::\$?[A-Za-z]{1,3}\$?\d{1,7})?$")
 
 Mask = Callable[[str], str]
+
+
+class FeedbackInInboxError(UsageError, ValueError):
+    """The feedback folder is the submission's own folder: the inbox is never written to.
+
+    A ``ValueError`` for library callers and a :class:`UsageError` (exit code 2, Dutch
+    message) for the command line.
+    """
 
 
 @dataclass
@@ -97,18 +112,22 @@ def write_feedback_copy(
     Returns ``None`` when there are no findings; a copy left by an earlier run for the same
     file name is then removed, so a fixed submission does not keep an outdated list. ``mask``
     is applied to every message written (comments and the Controle sheet). Raises
-    :class:`ValueError` when ``outdir`` is the source's own folder (the inbox) and
-    :class:`~xlmonitor.errors.WriteError` when the copy cannot be written.
+    :class:`FeedbackInInboxError` (a ``ValueError``) when ``outdir`` is the source's own
+    folder (the inbox) and :class:`~xlmonitor.errors.WriteError` when the copy cannot be
+    written.
     """
     source, outdir = Path(source), Path(outdir)
     if outdir.resolve() == source.resolve().parent:
-        raise ValueError(
-            f"feedback folder {outdir} is the folder of the submission {source.name}; "
-            "feedback copies never go into the inbox"
+        raise FeedbackInInboxError(
+            f"De map voor terugkoppeling ({outdir}) is de map van het bestand {source.name} "
+            "(de inbox); kies een andere map, controlebestanden komen nooit in de inbox."
         )
     target = feedback_path(source, outdir)
     if not findings:
-        target.unlink(missing_ok=True)
+        try:
+            target.unlink(missing_ok=True)
+        except OSError:  # open in Excel: an outdated list is no reason to stop the run
+            log.warning("could not remove outdated feedback copy %s", target, exc_info=True)
         return None
 
     rows = [_Row(f, (mask or _identity)(f.message)) for f in findings]
@@ -168,7 +187,8 @@ def _open_source(source: Path) -> tuple[Workbook | None, str]:
     if source.suffix.lower() in {".xlsm", ".xltm"} or "xl/vbaProject.bin" in names:
         note = (
             f"Uw bestand {source.name} bevat macro's. Deze kopie is opgeslagen als .xlsx "
-            "zonder macro's, zodat hij veilig kan worden gemaild; uw eigen bestand houdt ze."
+            "zonder macro's, zodat hij veilig kan worden gemaild; in uw eigen bestand blijven "
+            "ze staan."
         )
     return workbook, note
 
@@ -198,9 +218,8 @@ def _mark_cells(workbook: Workbook, rows: list[_Row]) -> None:
         row.target = f"{_quote(ws.title)}!{anchor}"
         if ws.sheet_state != "visible":  # a link into a hidden sheet goes nowhere
             ws.sheet_state = "visible"
-        cells = _cells(ws, min_row, min_col, max_row, max_col)
-        for cell in cells:
-            _paint(ws, cell.coordinate, f.is_error)
+        for coordinate in _cells(ws, min_row, min_col, max_row, max_col):
+            _paint(ws, coordinate, f.is_error)
         notes.setdefault((ws.title, anchor), []).append(row)
     marked: dict[str, bool] = {}
     for (title, anchor), cell_rows in notes.items():
@@ -223,22 +242,40 @@ def _quote(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
-def _top_left_of_merge(ws: Worksheet, row: int, col: int) -> str:
-    """The cell that holds a merged range's value and format (Excel ignores the others)."""
+def _merged_range(ws: Worksheet, row: int, col: int) -> CellRange | None:
     for merged in ws.merged_cells.ranges:
         if merged.min_row <= row <= merged.max_row and merged.min_col <= col <= merged.max_col:
-            return f"{get_column_letter(merged.min_col)}{merged.min_row}"
+            return merged
+    return None
+
+
+def _top_left_of_merge(ws: Worksheet, row: int, col: int) -> str:
+    """The cell that holds a merged range's value and comment (Excel ignores the others)."""
+    merged = _merged_range(ws, row, col)
+    if merged is not None:
+        row, col = merged.min_row, merged.min_col
     return f"{get_column_letter(col)}{row}"
 
 
-def _cells(ws: Worksheet, min_row: int, min_col: int, max_row: int, max_col: int) -> list[Cell]:
-    coordinates = {
-        _top_left_of_merge(ws, r, c)
-        for r in range(min_row, max_row + 1)
-        for c in range(min_col, max_col + 1)
-        if (r - min_row) * (max_col - min_col + 1) + c - min_col < MAX_CELLS_PER_FINDING
-    }
-    return [ws[coordinate] for coordinate in sorted(coordinates)]
+def _cells(ws: Worksheet, min_row: int, min_col: int, max_row: int, max_col: int) -> list[str]:
+    """Coordinates to paint: the range, widened to whole merged ranges, capped."""
+    coordinates: set[str] = set()
+    for r in range(min_row, max_row + 1):
+        for c in range(min_col, max_col + 1):
+            if len(coordinates) >= MAX_CELLS_PER_FINDING:
+                return sorted(coordinates)
+            merged = _merged_range(ws, r, c)
+            if merged is None:
+                coordinates.add(f"{get_column_letter(c)}{r}")
+            else:
+                # openpyxl copied the top-left border to the edges at load time; a new
+                # border must be set on every cell of the range to outline all of it.
+                coordinates.update(
+                    f"{get_column_letter(mc)}{mr}"
+                    for mr in range(merged.min_row, merged.max_row + 1)
+                    for mc in range(merged.min_col, merged.max_col + 1)
+                )
+    return sorted(coordinates)
 
 
 def _paint(ws: Worksheet, coordinate: str, is_error: bool) -> None:
@@ -273,14 +310,17 @@ def _comment(cell: Cell, rows: list[_Row]) -> None:
 # --------------------------------------------------------------------------- the Controle sheet
 
 
-_TITLE_FONT = Font(bold=True, size=14)
-_BOLD = Font(bold=True)
-_LINK_FONT = Font(color="0563C1", underline="single")
+# Fonts are named: a Font without a name makes LibreOffice fall back to a serif face.
+_FONT_NAME = "Calibri"
+_TITLE_FONT = Font(name=_FONT_NAME, bold=True, size=14)
+_BOLD = Font(name=_FONT_NAME, bold=True)
+_PLAIN = Font(name=_FONT_NAME)
+_LINK_FONT = Font(name=_FONT_NAME, color="0563C1", underline="single")
 _HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
 _THIN = Side("thin", color="A6A6A6")
 _GRID = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP_TOP = Alignment(wrap_text=True, vertical="top")
-_COLUMNS = (("Ernst", 14), ("Blad", 18), ("Cel", 9), ("Melding", 72))
+_COLUMNS = (("Ernst", 15), ("Blad", 18), ("Cel", 9), ("Melding", 72))
 _TABLE_CHARS = sum(width for _, width in _COLUMNS)
 
 
@@ -289,9 +329,12 @@ def _add_control_sheet(workbook: Workbook, source: Path, rows: list[_Row], note:
     while title in workbook.sheetnames:  # the municipality has its own sheet of that name
         title = f"{CONTROL_SHEET} xlmonitor" if title == CONTROL_SHEET else f"{title}+"
     ws = workbook.create_sheet(title, 0)
+    # Two selected tabs would group the sheets in Excel: typing would change both.
     for other in workbook.worksheets[1:]:
-        # Two selected tabs would group the sheets in Excel: typing would change both.
         other.sheet_view.tabSelected = False
+    for chart in workbook.chartsheets:
+        for view in chart.sheetViews.sheetView:
+            view.tabSelected = False
     ws.sheet_view.tabSelected = True
     workbook.active = 0
     for view in workbook.views:
@@ -304,7 +347,7 @@ def _add_control_sheet(workbook: Workbook, source: Path, rows: list[_Row], note:
         ws.column_dimensions[get_column_letter(column)].width = width
     _text(ws.cell(1, 1), f"Controle van {source.name}").font = _TITLE_FONT
     verdict = _text(ws.cell(2, 1), _verdict(errors, len(rows) - errors))
-    verdict.font = Font(bold=True, size=12, color=_FONT_COLOUR[bool(errors)])
+    verdict.font = Font(name=_FONT_NAME, bold=True, size=12, color=_FONT_COLOUR[bool(errors)])
     intro = [_how_to_use(has_links=any(r.target for r in rows))]
     if note:
         intro.append(note)
@@ -319,7 +362,13 @@ def _add_control_sheet(workbook: Workbook, source: Path, rows: list[_Row], note:
         cell.font, cell.fill, cell.border = _BOLD, _HEADER_FILL, _GRID
     ordered = sorted(
         rows,
-        key=lambda r: (not r.finding.is_error, bool(r.finding.cell), r.sheet_order, r.position),
+        key=lambda r: (
+            not r.finding.is_error,  # errors first
+            bool(r.finding.sheet),  # then whole-file findings, then in sheet and cell order
+            bool(r.finding.cell),
+            r.sheet_order,
+            r.position,
+        ),
     )
     for offset, row in enumerate(ordered, start=1):
         _table_row(ws, header + offset, row)
@@ -373,17 +422,31 @@ def _banner(ws: Worksheet, row: int, text: str) -> None:
     """A wrapped line of text across the table's width."""
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(_COLUMNS))
     cell = _text(ws.cell(row, 1), text)
-    cell.alignment = _WRAP_TOP
-    # Neither Excel nor LibreOffice sizes the height of a merged row to its text.
-    lines = math.ceil(len(text) / (_TABLE_CHARS * 0.95))
-    ws.row_dimensions[row].height = 15 * lines + 3
+    cell.alignment, cell.font = _WRAP_TOP, _PLAIN
+    ws.row_dimensions[row].height = _height(_lines(text, _TABLE_CHARS))
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines ``text`` needs in a wrapped cell ``width`` characters wide (a safe guess).
+
+    A column width counts digits; Calibri prose is narrower, about 1.2 characters per digit
+    width (measured in LibreOffice with Carlito, Calibri's metric twin).
+    """
+    per_line = max(1.0, width * 1.2 - 2)
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
+
+
+def _height(lines: int) -> float:
+    # Row heights are set, not left to the reader: LibreOffice does not grow a row for
+    # wrapped text it loads from xlsx, and neither program sizes a merged row.
+    return 15.0 * lines + 3
 
 
 def _table_row(ws: Worksheet, row: int, item: _Row) -> None:
     f = item.finding
     ernst = _text(ws.cell(row, 1), _LABEL[f.is_error])
     ernst.fill = _FILL[f.is_error]
-    ernst.font = Font(bold=True, color=_FONT_COLOUR[f.is_error])
+    ernst.font = Font(name=_FONT_NAME, bold=True, color=_FONT_COLOUR[f.is_error])
     _text(ws.cell(row, 2), f.sheet or "(hele bestand)")
     cel = _text(ws.cell(row, 3), f.cell)
     melding = _text(ws.cell(row, 4), item.message)
@@ -395,6 +458,14 @@ def _table_row(ws: Worksheet, row: int, item: _Row) -> None:
     for cell in (ernst, ws.cell(row, 2), cel, melding):
         cell.border = _GRID
         cell.alignment = _WRAP_TOP
+        if not cell.hyperlink and cell is not ernst:
+            cell.font = _PLAIN
+    widths = [width for _, width in _COLUMNS]
+    lines = max(
+        _lines(str(c.value or ""), w)
+        for c, w in zip((ernst, ws.cell(row, 2), cel, melding), widths, strict=True)
+    )
+    ws.row_dimensions[row].height = _height(lines)
 
 
 def _text(cell: Cell, value: str) -> Cell:

@@ -269,6 +269,11 @@ def _move_into_place(produced: Path, target: Path) -> None:
     tmp = Path(tmp_name)
     try:
         shutil.copyfile(produced, tmp)
+        # mkstemp creates the file readable by its owner only; colleagues on a shared drive
+        # must be able to open the result, so give it the usual permissions (umask applied).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -359,6 +364,15 @@ def _copy_with_only_sheet_visible(src: Path, dest: Path, sheet: str) -> None:
                 return re.sub(r"\s*/>$", ' state="hidden"/>', tag)
 
             new_xml = _SHEET_TAG.sub(rewrite, workbook_xml)
+            # LibreOffice prints a hidden sheet that has a print area: drop the other sheets'
+            # print areas so only ``sheet`` reaches the PDF.
+            new_xml = re.sub(
+                r"<definedName\b[^>]*>[^<]*</definedName>",
+                lambda m: "" if ('_xlnm.Print_Area' in m.group(0)
+                                 and (sid := re.search(r'localSheetId="(\d+)"', m.group(0)))
+                                 and int(sid.group(1)) != index) else m.group(0),
+                new_xml,
+            )
             # The active tab must be a visible sheet (Excel refuses a hidden active sheet).
             new_xml = _WORKBOOK_VIEW.sub(
                 lambda m: re.sub(

@@ -1,0 +1,155 @@
+"""Validation of submitted rows: every finding code at its cell, as flat (sheet, cell, code)
+lists. Submissions are built directly (intake has its own tests)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from xlmonitor.intake import ROW_COLUMNS, Submission
+from xlmonitor.programme import INDICATOR_CODES, load_programme
+from xlmonitor.validate import locked_findings, validate_submission
+
+
+@pytest.fixture(scope="module")
+def programme():
+    return load_programme()
+
+
+def submission(rows: list[tuple], *, period="2021-Q3", totals=None, sheet="Invoer",
+               municipality="Laren") -> Submission:
+    """rows: (project text, code, aanm, gestart, scholing, werk[, toelichting]); row 8 on."""
+    records = []
+    for number, row in enumerate(rows, start=8):
+        text, code, *values = row
+        remark = values[4] if len(values) > 4 else None
+        records.append({
+            "gemeente": municipality, "periode": period, "projectcode": code,
+            "project_tekst": text, **dict(zip(INDICATOR_CODES, values[:4])),
+            "toelichting": remark, "blad": sheet, "cel_project": f"B{number}",
+            **{f"cel_{c}": f"{col}{number}" for c, col in zip(INDICATOR_CODES, "CDEF")},
+            "cel_toelichting": f"G{number}", "cel_periode": "B4",
+        })
+    sub = Submission(path=Path("Monitor_Laren_2021-Q3.xlsx"), sha256="x", layout="standaard",
+                     sheet=sheet, municipality=municipality,
+                     rows=pd.DataFrame(records, columns=ROW_COLUMNS))
+    if totals is not None:
+        number = 8 + len(rows)
+        sub.totals = pd.DataFrame([{
+            "gemeente": municipality, "periode": period, "projectcode": None,
+            "project_tekst": "Totaal", **dict(zip(INDICATOR_CODES, totals)), "blad": sheet,
+            "cel_project": f"B{number}",
+            **{f"cel_{c}": f"{col}{number}" for c, col in zip(INDICATOR_CODES, "CDEF")},
+        }], columns=ROW_COLUMNS)
+    return sub
+
+
+def keys(validation):
+    return sorted(f.key() for f in validation.findings)
+
+
+def test_clean_submission_has_no_findings(programme):
+    result = validate_submission(submission([
+        ("ZorgStart", "ZORGSTART", 10, 5, 1, 1),
+        ("Hout", "HOUT", "4", " 3 ", 0, 0),  # numbers typed as text are fine
+    ]), programme)
+    assert keys(result) == []
+    assert result.rows[list(INDICATOR_CODES)].values.tolist() == [[10, 5, 1, 1], [4, 3, 0, 0]]
+    assert result.rows["cellen"].tolist() == ["C8:F8", "C9:F9"]
+
+
+def test_not_whole_negative_date_and_text(programme):
+    result = validate_submission(submission([
+        ("ZorgStart", "ZORGSTART", "12,5", 5, 1, 1),
+        ("Hout", "HOUT", 4, -2, 0, 0),
+        ("Waardetas", "WAARDETAS", 4, 3, date(2021, 3, 1), "veel"),
+    ]), programme)
+    assert keys(result) == [("Invoer", "C8", "geen-geheel-getal"),
+                            ("Invoer", "D9", "negatief-getal"),
+                            ("Invoer", "E10", "geen-geheel-getal"),
+                            ("Invoer", "F10", "geen-geheel-getal")]
+    assert result.has_errors
+    message = next(f.message for f in result.findings if f.cell == "C8")
+    assert message == ("Cel C8 (blad Invoer): '12,5' is geen geheel getal; vul een aantal in "
+                       "(0 of meer).")
+
+
+def test_blank_counts_as_zero_with_a_warning(programme):
+    result = validate_submission(submission([("ZorgStart", "ZORGSTART", 10, None, 1, 1)]),
+                                 programme)
+    assert keys(result) == [("Invoer", "D8", "waarde-ontbreekt")]
+    assert not result.has_errors
+    assert result.rows.at[0, "gestarte_trajecten"] == 0
+
+
+def test_duplicate_project_row(programme):
+    result = validate_submission(submission([
+        ("ZorgStart", "ZORGSTART", 10, 5, 1, 1),
+        ("Zorgstart", "ZORGSTART", 1, 1, 0, 0),
+    ]), programme)
+    assert keys(result) == [("Invoer", "B9", "dubbele-rij")]
+    assert "ook al in cel B8" in result.findings[0].message
+
+
+def test_total_that_is_not_the_sum(programme):
+    result = validate_submission(submission([
+        ("ZorgStart", "ZORGSTART", 10, 5, 1, 1),
+        ("Hout", "HOUT", 4, 3, 0, 0),
+    ], totals=(14, 9, 1, 1)), programme)
+    assert keys(result) == [("Invoer", "D10", "totaal-klopt-niet")]
+    assert "het totaal 9 is niet de som van de rijen erboven (8)" in result.findings[0].message
+
+
+def test_rule_werk_not_more_than_started(programme):
+    result = validate_submission(submission([("ZorgStart", "ZORGSTART", 10, 2, 1, 5)]),
+                                 programme)
+    assert keys(result) == [("Invoer", "F8", "regel-geschonden")]
+    finding = result.findings[0]
+    assert finding.severity == "waarschuwing"
+    assert "meer inwoners bemiddeld naar werk dan trajecten gestart" in finding.message
+
+
+def test_cumulative_rule_uses_history(programme):
+    history = validate_submission(submission([("ZorgStart", "ZORGSTART", 10, 8, 0, 1)],
+                                             period="2021-Q2"), programme).rows
+    now = submission([("ZorgStart", "ZORGSTART", 0, 0, 0, 6)])
+    assert keys(validate_submission(now, programme, history=history)) == []
+    assert keys(validate_submission(now, programme)) == [("Invoer", "F8", "regel-geschonden")]
+
+
+def test_missing_value_strategy_skips_blank(programme):
+    result = validate_submission(submission([("ZorgStart", "ZORGSTART", 10, None, 1, 5)]),
+                                 programme)
+    assert ("Invoer", "F8", "regel-geschonden") not in keys(result)
+
+
+def test_project_not_running_in_period(programme):
+    result = validate_submission(submission([("Energietransitie", "ENERGIE", 3, 1, 0, 0)]),
+                                 programme)
+    assert keys(result) == [("Invoer", "B8", "project-niet-actief")]
+
+
+def test_period_outside_programme(programme):
+    result = validate_submission(submission([("ZorgStart", "ZORGSTART", 1, 1, 0, 0)],
+                                            period="2019-Q2"), programme)
+    assert ("Invoer", "B4", "periode-buiten-programma") in keys(result)
+
+
+def test_locked_period_only_after_lock_date(programme):
+    late = submission([("GGZ", "GGZ", 1, 1, 0, 0)], period="2020-Q4")
+    late.submitted_on = date(2021, 6, 15)
+    assert [f.code for f in locked_findings(late, programme)] == ["periode-vergrendeld"]
+    early = submission([("GGZ", "GGZ", 1, 1, 0, 0)], period="2020-Q4")
+    early.submitted_on = date(2021, 1, 15)
+    assert locked_findings(early, programme) == []
+
+
+def test_unknown_project_rows_are_dropped_not_counted(programme):
+    result = validate_submission(submission([
+        ("ZorgStart", "ZORGSTART", 10, 5, 1, 1),
+        ("Zorgstrat", None, 3, 1, 0, 0),
+    ]), programme)
+    assert len(result.rows) == 1

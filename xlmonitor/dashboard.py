@@ -1,0 +1,779 @@
+"""The live sheets of the master workbook: ``Dashboard``, ``Gemeenten`` and ``Doelen``.
+
+Every figure on Dashboard and Gemeenten is a formula over ``tblData`` and the tables on
+``Doelen``, so a corrected number in ``Data`` (or a changed target on ``Doelen``) changes the
+dashboard in Excel without Python. Each formula is written with the value pandas computed for
+it (:func:`compute_figures`) as its cached result, because readers that do not calculate
+(Power Query, pandas, previews, LibreOffice with default settings) show the cached value.
+
+Formula rules, measured in Excel 2016+ and LibreOffice 7.4 (see DESIGN.md):
+
+* whole-column structured references (``tblData[Aanmeldingen]``) work in both; the this-row
+  form ``[@Projectcode]`` as XlsxWriter writes it gives ``#N/A`` in LibreOffice, so rows refer
+  to plain cells (``$A16``);
+* only functions both engines have: SUMIFS, COUNTIFS, SUMPRODUCT, INDEX/MATCH, IF, MIN, MAX,
+  DATE, NA. No MAXIFS, IFS, XLOOKUP or LET (missing in Excel 2016 or differing in Calc);
+* the target valid at the peildatum is a SUMIFS over ``tblDoelen`` with
+  ``Geldig vanaf <= peildatum <= Geldig tot`` (``geldig_tot`` is derived by the programme
+  loader, so at most one row matches);
+* a target of "nothing" is the text ``n.v.t.``; the formulas test ``ISNUMBER`` before
+  dividing, so no ``#DEEL/0!`` reaches the council.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import pandas as pd
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+
+from xlmonitor.periods import elapsed_share, period_end
+
+# -- colours ----------------------------------------------------------------------------
+# Traffic-light fills. Pure, distinct colours so a rendered PNG can be checked for them
+# (tests/test_publish.py counts pixels near these values). Nothing else on the Dashboard
+# (charts, table styles, input cell) uses a colour close to them.
+GREEN = "#00B050"
+ORANGE = "#FFC000"
+RED = "#FF0000"
+GREY = "#BFBFBF"
+#: status → (fill, font colour); font colours chosen for contrast on the fill.
+LIGHT_COLOURS: dict[str, tuple[str, str]] = {
+    "groen": (GREEN, "#FFFFFF"),
+    "oranje": (ORANGE, "#000000"),
+    "rood": (RED, "#FFFFFF"),
+    "n.v.t.": (GREY, "#000000"),
+}
+NAVY = "#1F3864"        # titles, table headers
+BLUE = "#2E75B6"        # realised series in charts
+SLATE = "#595959"       # expected-to-date line, notes
+INPUT_FILL = "#DDEBF7"  # the peilperiode input cell (light blue: far from the light colours)
+
+NVT = "n.v.t."
+#: Projectcode of programme-level targets in tblDoelen. Project codes start with a letter
+#: or digit, so this cannot collide; it has no wildcard characters (* ? ~) either, which
+#: SUMIFS would interpret.
+PROGRAMME_KEY = "(programma)"
+
+DATE_FORMAT = "dd-mm-yyyy"
+EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def excel_serial(day: date) -> int:
+    """Excel's serial number of a date (1900 date system)."""
+    return (day - EXCEL_EPOCH).days
+
+
+# -- the figures, computed in pandas ------------------------------------------------------
+
+@dataclass
+class Figures:
+    """Every dashboard figure for one peilperiode, as the formulas should compute them."""
+
+    peilperiode: str
+    peildatum: date
+    kpi: pd.DataFrame            # index indicator code: Gerealiseerd, Doel, Verwacht, ...
+    projects: pd.DataFrame       # index project code: labels…, Doel, Verwacht, ...
+    municipalities: pd.DataFrame  # index Gemeente: labels…, Kwartalen geleverd
+    trend: pd.DataFrame          # index period: Kwartaaleinde, (code, realised/expected)…
+
+
+def compute_figures(consolidation, peilperiode: str, periods: list[str]) -> Figures:
+    """The cached values of every formula on Dashboard and Gemeenten."""
+    programme = consolidation.programme
+    peildatum = period_end(peilperiode)
+    labels = [programme.label(c) for c in programme.indicator_codes]
+    data = consolidation.data
+    ends = _as_dates(data["Kwartaaleinde"]) if len(data) else pd.Series(dtype=object)
+    upto = data[(ends <= peildatum).to_numpy()] if len(data) else data
+
+    def totals(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+        return frame.groupby(by)[labels].sum() if len(frame) else pd.DataFrame(columns=labels)
+
+    kpi_rows = []
+    realised_all = upto[labels].sum() if len(upto) else pd.Series(0, index=labels)
+    for code in programme.indicator_codes:
+        target = _target(programme, "", code, peildatum)
+        expected = (None if target is None
+                    else target * elapsed_share(programme.start, programme.end, peildatum))
+        realised = _number(realised_all[programme.label(code)])
+        kpi_rows.append(_light_row(programme, realised, target, expected, code=code,
+                                   Indicator=programme.label(code)))
+    kpi = pd.DataFrame(kpi_rows).set_index("code")
+
+    by_project = totals(upto, "Projectcode")
+    project_rows = []
+    for code, project in shown_projects(programme).iterrows():
+        realised = {lab: _number(by_project.at[code, lab]) if code in by_project.index else 0
+                    for lab in labels}
+        stuur = project["stuurindicator"]
+        target = None
+        if stuur and peildatum >= project["start"]:
+            target = _target(programme, code, stuur, peildatum)
+        expected = (None if target is None
+                    else target * elapsed_share(project["start"], project["eind"], peildatum))
+        main = realised[programme.label(stuur)] if stuur else 0
+        project_rows.append(_light_row(programme, main, target, expected, code=code,
+                                       Projectcode=code, Project=project["naam"], **realised))
+    projects = pd.DataFrame(project_rows)
+    projects = projects.set_index("code") if len(projects) else projects
+
+    by_municipality = totals(upto, "Gemeente")
+    delivered = upto.groupby("Gemeente")["Periode"].nunique() if len(upto) else pd.Series()
+    municipality_rows = []
+    for name in programme.municipalities.index:
+        row = {"Gemeente": name, "CBS-code": programme.cbs_code(name)}
+        for lab in labels:
+            row[lab] = (_number(by_municipality.at[name, lab])
+                        if name in by_municipality.index else 0)
+        row["Kwartalen geleverd"] = int(delivered.get(name, 0))
+        municipality_rows.append(row)
+    municipalities = pd.DataFrame(municipality_rows).set_index("Gemeente", drop=False)
+
+    trend_rows = []
+    for period in periods:
+        end = period_end(period)
+        row: dict[str, object] = {"Kwartaal": period, "Kwartaaleinde": end}
+        for code in programme.kpi_codes:
+            label = programme.label(code)
+            row[(code, "realised")] = (
+                _number(data.loc[(ends <= end).to_numpy(), label].sum()) if end <= peildatum
+                else None)
+            target = _target(programme, "", code, end)
+            row[(code, "expected")] = (
+                None if target is None
+                else target * elapsed_share(programme.start, programme.end, end))
+        trend_rows.append(row)
+    trend = pd.DataFrame(trend_rows).set_index("Kwartaal", drop=False)
+    return Figures(peilperiode, peildatum, kpi, projects, municipalities, trend)
+
+
+def shown_projects(programme) -> pd.DataFrame:
+    """Projects on the Dashboard: every project of the programme that is not on hold."""
+    return programme.projects[programme.projects["status"] != "on hold"]
+
+
+def _light_row(programme, realised: float, target: float | None, expected: float | None,
+               **fields: object) -> dict[str, object]:
+    ratio = realised / expected if expected is not None and expected > 0 else None
+    return {**fields, "Gerealiseerd": realised,
+            "Doel": NVT if target is None else target,
+            "Verwacht": NVT if expected is None else expected,
+            "Percentage": NVT if ratio is None else ratio,
+            "Stoplicht": programme.traffic_light(ratio)}
+
+
+def _target(programme, project: str, indicator: str, at: date) -> float | None:
+    """Sum of the targets valid at ``at`` (what the SUMIFS over tblDoelen computes)."""
+    targets = programme.targets
+    rows = targets[(targets["project"] == project) & (targets["indicator"] == indicator)
+                   & (targets["geldig_vanaf"] <= at) & (targets["geldig_tot"] >= at)]
+    return None if rows.empty else _number(rows["doel"].sum())
+
+
+def _number(value: object) -> float | int:
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+def _as_dates(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series).dt.date
+
+
+# -- styles -------------------------------------------------------------------------------
+
+class Styles:
+    """The formats of the master workbook, made once per workbook."""
+
+    def __init__(self, workbook) -> None:
+        add = workbook.add_format
+        base = {"font_name": "Calibri", "font_size": 10, "valign": "vcenter"}
+        # Body cells of the tables: LibreOffice (and so the PDF) ignores table styles, so
+        # rows get a light rule of their own.
+        cell = {**base, "bottom": 1, "bottom_color": "#D9D9D9"}
+        self.text = add(cell)
+        self.quoted = add({**base, "quote_prefix": True})
+        self.wrap = add({**cell, "text_wrap": True, "valign": "top"})
+        self.title = add({**base, "bold": True, "font_size": 18, "font_color": NAVY})
+        self.subtitle = add({**base, "font_size": 12, "font_color": SLATE})
+        self.note = add({**base, "italic": True, "font_color": SLATE})
+        self.section = add({**base, "bold": True, "font_size": 12, "font_color": NAVY,
+                            "bottom": 2, "bottom_color": NAVY})
+        self.label = add({**base, "bold": True})
+        self.name = add({**cell, "bold": True})
+        self.input = add({**base, "bold": True, "font_size": 12, "bg_color": INPUT_FILL,
+                          "border": 1, "border_color": NAVY, "align": "center",
+                          "locked": False})
+        self.input_date = add({**base, "bold": True, "font_size": 12, "align": "center",
+                               "num_format": DATE_FORMAT})
+        self.header = add({**base, "bold": True, "text_wrap": True, "valign": "bottom",
+                           "font_color": "#FFFFFF", "bg_color": NAVY})
+        self.header_right = add({**base, "bold": True, "text_wrap": True, "valign": "bottom",
+                                 "font_color": "#FFFFFF", "bg_color": NAVY, "align": "right"})
+        # Numbers and their "n.v.t." alternative share one right alignment.
+        self.count = add({**cell, "num_format": "0", "align": "right"})
+        self.count_bold = add({**cell, "num_format": "0", "bold": True, "align": "right"})
+        # The stuurindicator of a project: the figure its traffic light is judged on.
+        self.count_key = add({**cell, "num_format": "0", "bold": True, "underline": 1,
+                              "align": "right"})
+        self.total_label = add({**base, "bold": True, "top": 2, "top_color": NAVY})
+        self.total = add({**base, "num_format": "0", "bold": True, "align": "right",
+                          "top": 2, "top_color": NAVY})
+        self.percent = add({**cell, "num_format": "0%", "align": "right"})
+        self.percent_plain = add({**cell, "num_format": "0%"})
+        self.date = add({**cell, "num_format": DATE_FORMAT, "align": "left"})
+        self.datetime = add({**cell, "num_format": "dd-mm-yyyy hh:mm", "align": "left"})
+        self.center = add({**cell, "align": "center"})
+        self.lights = {status: add({"bg_color": fill, "font_color": font, "bold": True})
+                       for status, (fill, font) in LIGHT_COLOURS.items()}
+
+
+# -- the Doelen sheet: what the formulas read ----------------------------------------------
+
+@dataclass
+class DoelenLayout:
+    """Cell addresses on ``Doelen`` that Dashboard formulas refer to."""
+
+    thresholds: list[tuple[str, str]]   # (kleur, absolute ref of its 'Vanaf' cell), high → low
+    project_rows: dict[str, int]        # project code → 1-based row in tblProjectinfo
+    project_cols: dict[str, str]        # column name → letter in tblProjectinfo
+    periods_first_row: int              # 1-based rows of tblKwartalen data
+    periods_last_row: int
+
+
+_SETTINGS_ROW = 4          # 0-based row of 'Naam'; Start and Eind follow
+_THRESHOLD_HEADER = 11     # 0-based header row of tblStoplicht
+_TARGET_COL = 4            # tblDoelen starts in column E
+_PROJECT_COL = 13          # tblProjectinfo starts in column N
+TARGET_COLUMNS = ["Projectcode", "Project", "Indicatorcode", "Indicator", "Doel",
+                  "Geldig vanaf", "Geldig tot", "Bron"]
+PROJECT_INFO_COLUMNS = ["Projectcode", "Project", "Status", "Start", "Eind",
+                        "Stuurindicatorcode", "Stuurindicator"]
+
+
+def doelen_layout(programme, periods: list[str]) -> DoelenLayout:
+    thresholds = []
+    for i, kleur in enumerate(programme.thresholds["kleur"]):
+        thresholds.append((str(kleur), f"Doelen!$B${_THRESHOLD_HEADER + 2 + i}"))
+    period_header = _THRESHOLD_HEADER + len(programme.thresholds) + 3
+    project_rows = {code: 5 + i for i, code in enumerate(programme.projects.index)}
+    project_cols = {name: xl_col_to_name(_PROJECT_COL + i)
+                    for i, name in enumerate(PROJECT_INFO_COLUMNS)}
+    return DoelenLayout(thresholds, project_rows, project_cols,
+                        period_header + 2, period_header + 1 + len(periods))
+
+
+def write_doelen(workbook, styles: Styles, programme, periods: list[str],
+                 layout: DoelenLayout) -> None:
+    """Sheet ``Doelen``: programme settings, thresholds, quarters, targets, project dates."""
+    sheet = workbook.add_worksheet("Doelen")
+    sheet.hide_gridlines(2)
+    sheet.set_column(0, 0, 16)
+    sheet.set_column(1, 1, 14)
+    sheet.set_column(2, 2, 24)
+    sheet.set_column(3, 3, 3)
+    sheet.write_string(0, 0, "Doelen en instellingen", styles.title)
+    sheet.write_string(1, 0, "Deze bladen lezen de formules op Dashboard en Gemeenten. Wijzig "
+                             "doelen in programma.xlsx en consolideer opnieuw; een wijziging "
+                             "hier werkt direct door tot de volgende verwerking.", styles.note)
+    sheet.write_string(3, 0, "Programma", styles.section)
+    sheet.write_string(3, 1, "", styles.section)
+    sheet.write_string(3, 2, "", styles.section)
+    settings = [("Naam", str(programme.settings.get("naam", ""))),
+                ("Regio", str(programme.settings.get("regio", "")))]
+    row = _SETTINGS_ROW
+    for key, value in settings:
+        sheet.write_string(row, 0, key, styles.label)
+        sheet.write_string(row, 1, value, styles.text)
+        row += 1
+    for key, day, name in (("Start", programme.start, "ProgrammaStart"),
+                           ("Eind", programme.end, "ProgrammaEind")):
+        sheet.write_string(row, 0, key, styles.label)
+        sheet.write_number(row, 1, excel_serial(day), styles.date)
+        workbook.define_name(name, f"=Doelen!$B${row + 1}")
+        row += 1
+
+    header = _THRESHOLD_HEADER
+    sheet.write_string(header - 1, 0, "Stoplicht (gerealiseerd ÷ verwacht tot nu)",
+                       styles.label)
+    rows = [[str(k), float(v), str(b or "")] for k, v, b in
+            zip(programme.thresholds["kleur"], programme.thresholds["vanaf"],
+                programme.thresholds["betekenis"])]
+    _table(sheet, header, 0, ["Kleur", "Vanaf", "Betekenis"], "tblStoplicht", rows=len(rows))
+    for i, (kleur, vanaf, betekenis) in enumerate(rows, start=header + 1):
+        sheet.write_string(i, 0, kleur, styles.lights.get(kleur, styles.text))
+        sheet.write_number(i, 1, vanaf, styles.percent_plain)
+        sheet.write_string(i, 2, betekenis, styles.text)
+
+    period_header = layout.periods_first_row - 2
+    sheet.write_string(period_header - 1, 0, "Kwartalen (keuzelijst peilperiode)",
+                       styles.label)
+    _table(sheet, period_header, 0, ["Kwartaal", "Kwartaaleinde"], "tblKwartalen",
+           rows=len(periods))
+    for i, period in enumerate(periods, start=period_header + 1):
+        sheet.write_string(i, 0, period, styles.text)
+        sheet.write_number(i, 1, excel_serial(period_end(period)), styles.date)
+    first, last = layout.periods_first_row, layout.periods_last_row
+    workbook.define_name("Kwartalen", f"=Doelen!$A${first}:$A${last}")
+    workbook.define_name("Kwartaaleinden", f"=Doelen!$B${first}:$B${last}")
+
+    # tblDoelen: one row per target, programme-level first.
+    col = _TARGET_COL
+    sheet.write_string(2, col, "Doelstellingen (programma en projecten)", styles.label)
+    targets = programme.targets.copy()
+    targets["_level"] = (targets["project"] != "").astype(int)
+    order = {code: i for i, code in enumerate(programme.projects.index)}
+    targets["_order"] = targets["project"].map(order).fillna(-1)
+    targets = targets.sort_values(["_level", "_order", "indicator", "geldig_vanaf"])
+    _table(sheet, 3, col, TARGET_COLUMNS, "tblDoelen", rows=len(targets))
+    for r, target in enumerate(targets.itertuples(), start=4):
+        code = target.project or PROGRAMME_KEY
+        name = (programme.projects.at[target.project, "naam"] if target.project
+                else "heel programma")
+        sheet.write_string(r, col, code, styles.text)
+        sheet.write_string(r, col + 1, str(name), styles.text)
+        sheet.write_string(r, col + 2, str(target.indicator), styles.text)
+        sheet.write_string(r, col + 3, programme.label(target.indicator), styles.text)
+        sheet.write_number(r, col + 4, float(target.doel), styles.count)
+        sheet.write_number(r, col + 5, excel_serial(target.geldig_vanaf), styles.date)
+        sheet.write_number(r, col + 6, excel_serial(target.geldig_tot), styles.date)
+        sheet.write_string(r, col + 7, str(target.bron or ""), styles.text)
+    for offset, width in enumerate([14, 30, 20, 19, 7, 12, 12, 36]):
+        sheet.set_column(col + offset, col + offset, width)
+    sheet.set_column(col + 8, col + 8, 3)
+
+    col = _PROJECT_COL
+    sheet.write_string(2, col, "Projecten (looptijd en stuurindicator)", styles.label)
+    _table(sheet, 3, col, PROJECT_INFO_COLUMNS, "tblProjectinfo",
+           rows=len(programme.projects))
+    for code, r1 in layout.project_rows.items():
+        project = programme.projects.loc[code]
+        r = r1 - 1
+        stuur = project["stuurindicator"]
+        sheet.write_string(r, col, str(code), styles.text)
+        sheet.write_string(r, col + 1, str(project["naam"]), styles.text)
+        sheet.write_string(r, col + 2, str(project["status"]), styles.text)
+        sheet.write_number(r, col + 3, excel_serial(project["start"]), styles.date)
+        sheet.write_number(r, col + 4, excel_serial(project["eind"]), styles.date)
+        sheet.write_string(r, col + 5, stuur, styles.text)
+        sheet.write_string(r, col + 6, programme.label(stuur) if stuur else "", styles.text)
+    for offset, width in enumerate([18, 40, 11, 11, 11, 20, 19]):
+        sheet.set_column(col + offset, col + offset, width)
+    sheet.freeze_panes(3, 0)
+
+
+def _table(sheet, row: int, col: int, headers: list[str], name: str, rows: int = 0,
+           style: str = "Table Style Light 9", **options: object) -> None:
+    """An Excel table with header at ``row``; at least one body row (Excel needs one)."""
+    last = row + max(rows, 1) + (1 if options.get("total_row") else 0)
+    spec = {"name": name, "style": style, "columns": [{"header": h} for h in headers]}
+    spec.update(options)  # a "columns" option (formats, totals) replaces the plain headers
+    sheet.add_table(row, col, last, col + len(headers) - 1, spec)
+
+
+# -- formula pieces -----------------------------------------------------------------------
+
+def _target_criteria(project_ref: str, indicator_ref: str, at: str) -> str:
+    return (f"tblDoelen[Projectcode],{project_ref},tblDoelen[Indicatorcode],{indicator_ref},"
+            f'tblDoelen[Geldig vanaf],"<="&{at},tblDoelen[Geldig tot],">="&{at}')
+
+
+def target_formula(project_ref: str, indicator_ref: str, at: str) -> str:
+    """The target valid at ``at``, or ``n.v.t.`` when none is."""
+    criteria = _target_criteria(project_ref, indicator_ref, at)
+    return f'IF(COUNTIFS({criteria})=0,"{NVT}",SUMIFS(tblDoelen[Doel],{criteria}))'
+
+
+def share_formula(at: str, start: str, end: str) -> str:
+    """Elapsed share of start..end (both inclusive) at the end of day ``at``, 0..1."""
+    return f"MIN(1,MAX(0,({at}-{start}+1)/({end}-{start}+1)))"
+
+
+def expected_formula(target: str, at: str, start: str, end: str) -> str:
+    return f'IF(ISNUMBER({target}),{target}*{share_formula(at, start, end)},"{NVT}")'
+
+
+def percentage_formula(realised: str, expected: str) -> str:
+    # Nested IFs, not AND(): Excel evaluates every AND argument, and text>0 must not decide.
+    return f'IF(ISNUMBER({expected}),IF({expected}>0,{realised}/{expected},"{NVT}"),"{NVT}")'
+
+
+def light_formula(percentage: str, thresholds: list[tuple[str, str]]) -> str:
+    """``groen``/``oranje``/``rood`` against the threshold cells on Doelen, else n.v.t."""
+    inner = '"rood"'
+    for kleur, ref in reversed(thresholds):
+        inner = f'IF({percentage}>={ref},"{kleur}",{inner})'
+    return f'IF(ISNUMBER({percentage}),{inner},"{NVT}")'
+
+
+def realised_formula(label: str, *criteria: tuple[str, str], at: str = "Peildatum") -> str:
+    parts = "".join(f",tblData[{column}],{value}" for column, value in criteria)
+    return f'SUMIFS(tblData[{_escape(label)}]{parts},tblData[Kwartaaleinde],"<="&{at})'
+
+
+def _escape(column: str) -> str:
+    # Structured references escape [ ] # ' with a leading apostrophe.
+    return "".join("'" + ch if ch in "[]#'" else ch for ch in column)
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _cached(value: object) -> object:
+    """A pandas value as a formula's cached result (None/NaN: the chart gap ``#N/A``)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "#N/A"
+    if isinstance(value, date):
+        return excel_serial(value)
+    return value.item() if hasattr(value, "item") else value
+
+
+# -- the Dashboard ------------------------------------------------------------------------
+
+#: Cells every other sheet refers to through defined names.
+PEILPERIODE_CELL = "$B$4"
+PEILDATUM_CELL = "$B$5"
+KPI_HEADER = 7            # 0-based row of the tblKPI header
+KPI_COLUMNS = ["Indicator", "Gerealiseerd", "Doel", "Verwacht", "Percentage", "Stoplicht"]
+PROJECT_TAIL = ["Doel", "Verwacht", "Percentage", "Stoplicht"]
+TREND_COL = 11            # column L: the "Verloop per kwartaal" table
+CONSOLIDATE_MACRO = "Consolideer"
+
+
+def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
+                    periods: list[str], layout: DoelenLayout, *, generated_at: datetime,
+                    with_button: bool = False) -> None:
+    programme = consolidation.programme
+    labels = [programme.label(c) for c in programme.indicator_codes]
+    sheet = workbook.add_worksheet("Dashboard")
+    sheet.hide_gridlines(2)
+    sheet.set_default_row(17)
+    widths = [19, 40] + [12] * len(labels) + [9, 9, 11, 10]
+    for c, width in enumerate(widths):
+        sheet.set_column(c, c, width)
+    last_col = len(widths) - 1
+    sheet.set_column(last_col + 1, last_col + 1, 3)
+
+    name = str(programme.settings.get("naam", ""))
+    region = str(programme.settings.get("regio", ""))
+    sheet.set_row(0, 28)
+    sheet.write_string(0, 0, f"Monitor {name}", styles.title)
+    sheet.write_string(1, 0, f"{region} · arbeidsmarktprogramma's · stand van zaken per "
+                             "peilperiode", styles.subtitle)
+    sheet.write_string(2, 0, f"Bijgewerkt: {generated_at:%d-%m-%Y %H:%M}", styles.note)
+
+    sheet.set_row(3, 20)
+    sheet.write_string(3, 0, "Peilperiode", styles.label)
+    sheet.write_string(3, 1, figures.peilperiode, styles.input)
+    sheet.write_string(3, 2, "◄ kies een kwartaal: alle cijfers tellen op tot en met het "
+                             "einde ervan", styles.note)
+    sheet.data_validation(3, 1, 3, 1, {
+        "validate": "list", "source": "=Kwartalen",
+        "input_title": "Peilperiode", "input_message": "Kies het kwartaal (JJJJ-Qn).",
+        "error_title": "Onbekend kwartaal",
+        "error_message": "Kies een kwartaal uit de lijst.",
+    })
+    sheet.write_string(4, 0, "Peildatum", styles.label)
+    sheet.write_formula(
+        4, 1, "=DATE(VALUE(LEFT(B4,4)),VALUE(RIGHT(B4,1))*3+1,1)-1", styles.input_date,
+        excel_serial(figures.peildatum))
+    workbook.define_name("Peilperiode", f"=Dashboard!{PEILPERIODE_CELL}")
+    workbook.define_name("Peildatum", f"=Dashboard!{PEILDATUM_CELL}")
+    if with_button:
+        sheet.insert_button(0, last_col - 2, {
+            "macro": CONSOLIDATE_MACRO, "caption": "Consolideer", "width": 150,
+            "height": 34, "x_offset": 10, "y_offset": 4})
+
+    # -- tblKPI: programme indicators ----------------------------------------------------
+    sheet.write_string(KPI_HEADER - 1, 0, "Programma-indicatoren (cumulatief)", styles.section)
+    for c in range(1, last_col + 1):
+        sheet.write_blank(KPI_HEADER - 1, c, None, styles.section)
+    kpi_col = 1  # column B: the indicator names need the wide column
+    _table(sheet, KPI_HEADER, kpi_col, KPI_COLUMNS, "tblKPI", rows=len(figures.kpi),
+           style="Table Style Medium 2")
+    thresholds = layout.thresholds
+    for i, (code, kpi) in enumerate(figures.kpi.iterrows()):
+        r = KPI_HEADER + 1 + i
+        cell = {name: xl_rowcol_to_cell(r, kpi_col + j)
+                for j, name in enumerate(KPI_COLUMNS)}
+        sheet.write_string(r, kpi_col, str(kpi["Indicator"]), styles.label)
+        sheet.write_formula(r, kpi_col + 1, "=" + realised_formula(kpi["Indicator"]),
+                            styles.count_bold, _cached(kpi["Gerealiseerd"]))
+        sheet.write_formula(r, kpi_col + 2,
+                            "=" + target_formula(_quote(PROGRAMME_KEY), _quote(code),
+                                                 "Peildatum"),
+                            styles.count, _cached(kpi["Doel"]))
+        sheet.write_formula(r, kpi_col + 3,
+                            "=" + expected_formula(cell["Doel"], "Peildatum",
+                                                   "ProgrammaStart", "ProgrammaEind"),
+                            styles.count, _cached(kpi["Verwacht"]))
+        sheet.write_formula(r, kpi_col + 4,
+                            "=" + percentage_formula(cell["Gerealiseerd"], cell["Verwacht"]),
+                            styles.percent, _cached(kpi["Percentage"]))
+        sheet.write_formula(r, kpi_col + 5, "=" + light_formula(cell["Percentage"], thresholds),
+                            styles.center, _cached(kpi["Stoplicht"]))
+    kpi_last = KPI_HEADER + len(figures.kpi)
+    _traffic_light_formats(sheet, styles, KPI_HEADER + 1, kpi_last, kpi_col + 4, kpi_col + 5,
+                           programme)
+
+    # -- tblProjecten ----------------------------------------------------------------------
+    header = kpi_last + 3
+    sheet.write_string(header - 1, 0, "Projecten (stoplicht op de stuurindicator, "
+                                      "cumulatief)", styles.section)
+    for c in range(1, last_col + 1):
+        sheet.write_blank(header - 1, c, None, styles.section)
+    columns = ["Projectcode", "Project", *labels, *PROJECT_TAIL]
+    _table(sheet, header, 0, columns, "tblProjecten", rows=len(figures.projects),
+           style="Table Style Medium 2",
+           columns=[{"header": c, "header_format": styles.header} for c in columns])
+    sheet.set_row(header, 30)
+    pcols = layout.project_cols
+    tail = len(labels) + 2
+    label_range = (f"${xl_col_to_name(2)}${header + 1}:"
+                   f"${xl_col_to_name(1 + len(labels))}${header + 1}")
+    for i, (code, project) in enumerate(figures.projects.iterrows()):
+        r = header + 1 + i
+        info = layout.project_rows[code]
+
+        def doelen(column: str, info: int = info) -> str:
+            return f"Doelen!${pcols[column]}${info}"
+
+        stuur = programme.projects.at[code, "stuurindicator"]
+        sheet.write_string(r, 0, str(code), styles.text)
+        sheet.write_string(r, 1, str(project["Project"]), styles.text)
+        for j, label in enumerate(labels):
+            key = stuur and programme.label(stuur) == label
+            sheet.write_formula(r, 2 + j,
+                                "=" + realised_formula(label, ("Projectcode", f"$A{r + 1}")),
+                                styles.count_key if key else styles.count, _cached(project[label]))
+        cells = {name: xl_rowcol_to_cell(r, tail + j) for j, name in enumerate(PROJECT_TAIL)}
+        target = target_formula(f"$A{r + 1}", doelen("Stuurindicatorcode"), "Peildatum")
+        sheet.write_formula(
+            r, tail,
+            f'=IF(OR({doelen("Stuurindicatorcode")}="",Peildatum<{doelen("Start")}),'
+            f'"{NVT}",{target})',
+            styles.count, _cached(project["Doel"]))
+        sheet.write_formula(r, tail + 1,
+                            "=" + expected_formula(cells["Doel"], "Peildatum", doelen("Start"),
+                                                   doelen("Eind")),
+                            styles.count, _cached(project["Verwacht"]))
+        realised = (f"INDEX($C{r + 1}:${xl_col_to_name(1 + len(labels))}{r + 1},"
+                    f"MATCH({doelen('Stuurindicator')},{label_range},0))")
+        sheet.write_formula(r, tail + 2,
+                            f'=IF({doelen("Stuurindicatorcode")}="","{NVT}",'
+                            f'{percentage_formula(realised, cells["Verwacht"])})',
+                            styles.percent, _cached(project["Percentage"]))
+        sheet.write_formula(r, tail + 3, "=" + light_formula(cells["Percentage"], thresholds),
+                            styles.center, _cached(project["Stoplicht"]))
+    project_last = header + max(len(figures.projects), 1)
+    _traffic_light_formats(sheet, styles, header + 1, project_last, tail + 2, tail + 3,
+                           programme)
+
+    # -- legend ------------------------------------------------------------------------------
+    r = project_last + 2
+    sheet.write_string(r, 0, "Stoplicht", styles.label)
+    bounds = dict(zip(programme.thresholds["kleur"], programme.thresholds["vanaf"]))
+    texts = {
+        "groen": f"≥ {bounds.get('groen', 0):.0%}",
+        "oranje": f"≥ {bounds.get('oranje', 0):.0%}",
+        "rood": f"< {bounds.get('oranje', bounds.get('groen', 0)):.0%}",
+        "n.v.t.": "geen doel",
+    }
+    sheet.write_string(r, 1, "gerealiseerd ÷ verwacht tot de peildatum:", styles.text)
+    for j, (status, text) in enumerate(texts.items()):
+        sheet.write_string(r, 2 + j, f"{status} {text}", styles.legend[status])
+    sheet.write_string(r + 1, 1, "Verwacht = doel × verstreken deel van de looptijd (project "
+                                 "of programma). Onderstreept: de stuurindicator van het "
+                                 "project.", styles.note)
+
+    # -- trend: table on the right, charts below ----------------------------------------------
+    chart_row = r + 3
+    sheet.write_string(chart_row, 0, "Verloop per kwartaal (cumulatief) tegen het verwachte "
+                                     "doel", styles.section)
+    for c in range(1, last_col + 1):
+        sheet.write_blank(chart_row, c, None, styles.section)
+    trend_first, trend_last = _write_trend(sheet, styles, programme, figures)
+    chart_height = 290
+    n = max(len(programme.kpi_codes), 1)
+    total_px = sum(_px(w) for w in widths)
+    chart_width = total_px // n
+    for i, code in enumerate(programme.kpi_codes):
+        chart = _trend_chart(workbook, programme, code, i, trend_first, trend_last,
+                             chart_width, chart_height)
+        sheet.insert_chart(chart_row + 1, 0, chart,
+                           {"x_offset": i * chart_width + 2, "y_offset": 6,
+                            "object_position": 3})
+    last_row = chart_row + 1 + (chart_height + 12) // 17 + 1
+
+    sheet.print_area(0, 0, last_row, last_col)
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 1)
+    sheet.center_horizontally()
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    sheet.set_footer(f"&L&8{_footer(region)}")
+    sheet.freeze_panes(5, 0)
+    sheet.activate()
+
+
+def _footer(text: str) -> str:
+    return text.replace("&", "&&")
+
+
+def _px(width: float) -> int:
+    """Pixels of a column of ``width`` characters (Calibri 11, as XlsxWriter computes)."""
+    return int(width * 7 + 5) if width >= 1 else int(width * 12 + 0.5)
+
+
+def _traffic_light_formats(sheet, styles: Styles, first: int, last: int, pct_col: int,
+                           light_col: int, programme) -> None:
+    for status, fmt in styles.lights.items():
+        sheet.conditional_format(first, light_col, last, light_col, {
+            "type": "cell", "criteria": "==", "value": _quote(status), "format": fmt})
+    bounds = dict(zip(programme.thresholds["kleur"], programme.thresholds["vanaf"]))
+    green = float(bounds.get("groen", 1.0))
+    orange = float(bounds.get("oranje", green))
+    # Icon sets compare numbers; text (n.v.t.) gets no icon. The bounds are the programme's
+    # thresholds at the time of writing (icon criteria cannot point at another sheet in
+    # every Excel version); the Stoplicht text follows the cells on Doelen.
+    sheet.conditional_format(first, pct_col, last, pct_col, {
+        "type": "icon_set", "icon_style": "3_traffic_lights",
+        "icons": [{"criteria": ">=", "type": "number", "value": green},
+                  {"criteria": ">=", "type": "number", "value": orange}]})
+
+
+def _write_trend(sheet, styles: Styles, programme, figures: Figures) -> tuple[int, int]:
+    """Table tblVerloop (Kwartaal, Kwartaaleinde, realised and expected per KPI)."""
+    col = TREND_COL
+    codes = programme.kpi_codes
+    columns = ["Kwartaal", "Kwartaaleinde"]
+    for code in codes:
+        columns += [f"{programme.label(code)} gerealiseerd", f"{programme.label(code)} verwacht"]
+    sheet.write_string(KPI_HEADER - 1, col, "Verloop per kwartaal", styles.section)
+    for c in range(col + 1, col + len(columns)):
+        sheet.write_blank(KPI_HEADER - 1, c, None, styles.section)
+    sheet.set_column(col, col, 9)
+    sheet.set_column(col + 1, col + 1, 11)
+    sheet.set_column(col + 2, col + len(columns) - 1, 11)
+    header = KPI_HEADER
+    _table(sheet, header, col, columns, "tblVerloop", rows=len(figures.trend),
+           style="Table Style Light 15",
+           columns=[{"header": c, "header_format": styles.header} for c in columns])
+    sheet.set_row(header, 30)
+    for i, (period, row) in enumerate(figures.trend.iterrows()):
+        r = header + 1 + i
+        quarter = xl_rowcol_to_cell(r, col, col_abs=True)
+        end = xl_rowcol_to_cell(r, col + 1, col_abs=True)
+        sheet.write_string(r, col, str(period), styles.text)
+        sheet.write_formula(
+            r, col + 1,
+            f"=DATE(VALUE(LEFT({quarter},4)),VALUE(RIGHT({quarter},1))*3+1,1)-1",
+            styles.date, excel_serial(row["Kwartaaleinde"]))
+        for j, code in enumerate(codes):
+            label = programme.label(code)
+            realised = realised_formula(label, at=end)
+            sheet.write_formula(r, col + 2 + 2 * j, f"=IF({end}<=Peildatum,{realised},NA())",
+                                styles.count, _cached(row[(code, "realised")]))
+            target = target_formula(_quote(PROGRAMME_KEY), _quote(code), end)
+            expected = (f"=IF(ISNUMBER({target}),{target}*"
+                        f"{share_formula(end, 'ProgrammaStart', 'ProgrammaEind')},NA())")
+            sheet.write_formula(r, col + 3 + 2 * j, expected, styles.count,
+                                _cached(row[(code, "expected")]))
+    return header + 1, header + max(len(figures.trend), 1)
+
+
+def _trend_chart(workbook, programme, code: str, index: int, first: int, last: int,
+                 width: int, height: int):
+    col = TREND_COL + 2 + 2 * index
+    label = programme.label(code)
+    columns = workbook.add_chart({"type": "column"})
+    columns.add_series({
+        "name": "Gerealiseerd",
+        "categories": ["Dashboard", first, TREND_COL, last, TREND_COL],
+        "values": ["Dashboard", first, col, last, col],
+        "fill": {"color": BLUE}, "border": {"none": True}, "gap": 60,
+    })
+    line = workbook.add_chart({"type": "line"})
+    line.add_series({
+        "name": "Verwacht (doel naar rato)",
+        "categories": ["Dashboard", first, TREND_COL, last, TREND_COL],
+        "values": ["Dashboard", first, col + 1, last, col + 1],
+        "line": {"color": SLATE, "width": 2, "dash_type": "dash"},
+        "marker": {"type": "none"},
+    })
+    columns.combine(line)
+    columns.set_title({"name": label, "name_font": {"size": 11, "bold": True,
+                                                    "color": NAVY}})
+    columns.set_x_axis({"name": "Kwartaal", "num_font": {"size": 8, "rotation": -45},
+                        "name_font": {"size": 9, "bold": False}})
+    columns.set_y_axis({"name": "Aantal (cumulatief)", "num_format": "0",
+                        "num_font": {"size": 8}, "name_font": {"size": 9, "bold": False},
+                        "major_gridlines": {"visible": True,
+                                            "line": {"color": "#D9D9D9", "width": 0.5}}})
+    columns.set_legend({"position": "bottom", "font": {"size": 8}})
+    columns.show_na_as_empty_cell()
+    columns.set_size({"width": width - 6, "height": height})
+    columns.set_chartarea({"border": {"color": "#D9D9D9"}})
+    return columns
+
+
+# -- Gemeenten ----------------------------------------------------------------------------
+
+GEMEENTEN_HEADER = 4   # 0-based row of the tblGemeenten header
+
+
+def write_gemeenten(workbook, styles: Styles, consolidation, figures: Figures) -> None:
+    programme = consolidation.programme
+    labels = [programme.label(c) for c in programme.indicator_codes]
+    sheet = workbook.add_worksheet("Gemeenten")
+    sheet.hide_gridlines(2)
+    widths = [18, 10] + [13] * len(labels) + [12]
+    for c, width in enumerate(widths):
+        sheet.set_column(c, c, width)
+    sheet.write_string(0, 0, "Resultaten per gemeente", styles.title)
+    sheet.set_row(0, 28)
+    sheet.write_string(1, 0, "Peilperiode", styles.label)
+    sheet.write_formula(1, 1, "=Peilperiode", styles.label, figures.peilperiode)
+    sheet.write_string(1, 2, "cumulatief tot en met de peildatum; kies de peilperiode op het "
+                             "Dashboard", styles.note)
+    sheet.write_string(2, 0, "Peildatum", styles.label)
+    sheet.write_formula(2, 1, "=Peildatum", styles.date, excel_serial(figures.peildatum))
+
+    columns = ["Gemeente", "CBS-code", *labels, "Kwartalen geleverd"]
+    header = GEMEENTEN_HEADER
+    rows = len(figures.municipalities)
+    first, last = header + 1, header + max(rows, 1)
+    specs = [{"header": "Gemeente", "total_string": "Totaal", "header_format": styles.header},
+             {"header": "CBS-code", "header_format": styles.header}]
+    totals = figures.municipalities[labels].sum() if rows else pd.Series(0, index=labels)
+    for j, column in enumerate([*labels, "Kwartalen geleverd"]):
+        letter = xl_col_to_name(2 + j)
+        if column in labels:
+            specs.append({"header": column, "header_format": styles.header,
+                          "total_function": f"=SUM({letter}{first + 1}:{letter}{last + 1})",
+                          "total_value": _number(totals[column]), "format": styles.count_bold})
+        else:
+            specs.append({"header": column, "header_format": styles.header})
+    _table(sheet, header, 0, columns, "tblGemeenten", rows=rows, style="Table Style Medium 2",
+           total_row=True, columns=specs)
+    sheet.set_row(header, 30)
+    for i, (name, row) in enumerate(figures.municipalities.iterrows()):
+        r = header + 1 + i
+        sheet.write_string(r, 0, str(name), styles.label)
+        sheet.write_string(r, 1, str(row["CBS-code"]), styles.text)
+        for j, label in enumerate(labels):
+            sheet.write_formula(r, 2 + j,
+                                "=" + realised_formula(label, ("Gemeente", f"$A{r + 1}")),
+                                styles.count, _cached(row[label]))
+        # Distinct quarters with data: one COUNTIFS per quarter of the Kwartalen list,
+        # evaluated as an array inside SUMPRODUCT (no COUNTA(UNIQUE()) before Excel 365).
+        sheet.write_formula(
+            r, 2 + len(labels),
+            f"=SUMPRODUCT((COUNTIFS(tblData[Gemeente],$A{r + 1},tblData[Periode],Kwartalen)>0)"
+            f"*(Kwartaaleinden<=Peildatum))",
+            styles.count, _cached(row["Kwartalen geleverd"]))
+    sheet.freeze_panes(header + 1, 1)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
