@@ -129,9 +129,10 @@ def merge(validations: list[Validation], programme: Programme, *,
     status: dict[str, str] = {}
     superseded_by: dict[str, set[str]] = {}
 
-    # Byte-identical files count once: the first by name is kept.
+    # Byte-identical files count once: the oldest (then first by name) is kept.
     first_by_hash: dict[str, str] = {}
-    for v in validations:
+    for v in sorted(validations, key=lambda v: (v.submission.modified or datetime.min,
+                                                v.submission.name)):
         sub = v.submission
         if not sub.sha256:
             continue
@@ -238,7 +239,7 @@ def _cumulative_rules(winners, by_name, programme, findings) -> set[str]:
         missing = pd.DataFrame(False, index=own.index, columns=list(INDICATOR_CODES))
         new = evaluate_rules(own.reset_index(drop=True), missing.reset_index(drop=True),
                              programme, v.submission.path,
-                             history=history.drop(columns="_bestand"))
+                             history=history.drop(columns="_bestand"), levels=("cumulatief",))
         known = {(f.sheet, f.cell, f.code, f.message) for f in findings[name]}
         for f in new:
             if (f.sheet, f.cell, f.code, f.message) not in known:

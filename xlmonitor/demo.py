@@ -50,7 +50,7 @@ FLOWS: dict[str, dict[int, tuple[int, int, int, int]]] = {
     "KANSRIJK": {2: (12, 10, 0, 0), 3: (6, 3, 0, 1), 4: (10, 6, 0, 2), 5: (8, 5, 1, 2),
                  6: (5, 2, 1, 2), 7: (5, 2, 2, 2)},
     "LOKAAL": {2: (55, 45, 10, 3), 3: (35, 25, 20, 6), 4: (30, 20, 35, 4),
-               5: (20, 15, 25, 1), 6: (6, 2, 22, 1), 7: (6, 2, 22, 2)},
+               5: (20, 15, 25, 1), 6: (10, 8, 12, 1), 7: (10, 8, 12, 2)},
     "ENERGIE": {6: (10, 4, 0, 0), 7: (15, 9, 1, 1)},
 }
 
@@ -132,10 +132,11 @@ def _fill_template(programme, municipality, period, rows, path: Path, *, filled_
     by_code = dict(rows)
     for row in range(8, sheet.max_row + 1):
         code = sheet.cell(row, 1).value
-        if code not in by_code:
+        if code not in programme.projects.index:
             continue
+        counts = by_code.get(code, dict.fromkeys(INDICATOR_CODES, 0))  # nothing to report: 0
         for offset, indicator in enumerate(INDICATOR_CODES):
-            value = (overrides or {}).get((code, indicator), by_code[code][indicator])
+            value = (overrides or {}).get((code, indicator), counts[indicator])
             sheet.cell(row, 3 + offset).value = value
         if remarks and code in remarks:
             sheet.cell(row, 7).value = remarks[code]
@@ -210,9 +211,7 @@ def _write_huizen(programme, year: int, figures, quarters: list[str], path: Path
         sheet.write_string(r, 1, programme.projects.at[code, "naam"])
         for period in quarters:
             _, quarter = split_period(period)
-            counts = figures.get(("Huizen", period, code))
-            if counts is None:
-                continue
+            counts = figures.get(("Huizen", period, code), dict.fromkeys(INDICATOR_CODES, 0))
             for i, indicator in enumerate(INDICATOR_CODES):
                 sheet.write_number(r, 2 + 4 * (quarter - 1) + i, counts[indicator])
     sheet.set_column(1, 1, 36)

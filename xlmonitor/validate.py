@@ -7,7 +7,8 @@
 Rules come from the programme's ``Regels`` sheet, DHIS2-style: ``links operator rechts``,
 each side an indicator code or a sum of codes and whole numbers, with a severity and a
 missing-value strategy; ``niveau`` is ``rij`` (each quarter on its own) or ``cumulatief``
-(summed up to and including the quarter, over ``history`` plus this submission).
+(summed up to and including the quarter, over ``history`` plus this submission; judged only
+when ``history`` is given, as consolidation does — a lone file cannot know its earlier quarters).
 """
 
 from __future__ import annotations
@@ -75,8 +76,11 @@ def validate_submission(submission: Submission, programme: Programme, *,
     clean["cellen"] = [_cells(r) for r in clean.itertuples()]
     clean = clean.reindex(columns=CLEAN_COLUMNS).reset_index(drop=True)
     if rules:
+        # Cumulative rules need the municipality's earlier quarters: without ``history`` (a
+        # single file checked on its own) only the per-quarter rules can be judged fairly.
+        levels = ("rij", "cumulatief") if history is not None else ("rij",)
         findings += evaluate_rules(clean, counts_missing(rows, counts), programme, file,
-                                   history=history)
+                                   history=history, levels=levels)
     return Validation(submission, clean, _dedupe(findings))
 
 
@@ -256,8 +260,10 @@ def _side(expression: str, values: pd.DataFrame, missing: pd.DataFrame
 
 
 def evaluate_rules(clean: pd.DataFrame, missing: pd.DataFrame, programme: Programme, file, *,
-                   history: pd.DataFrame | None = None) -> list[Finding]:
-    """Findings for every rule of the programme broken by the clean rows."""
+                   history: pd.DataFrame | None = None,
+                   levels: tuple[str, ...] = ("rij", "cumulatief")) -> list[Finding]:
+    """Findings for every rule of the programme (of the given ``levels``) broken by the clean
+    rows; cumulative sums include ``history``, earlier rows of the same municipality."""
     if clean.empty or programme.rules.empty:
         return []
     own = clean.assign(_own=True)
@@ -285,6 +291,8 @@ def evaluate_rules(clean: pd.DataFrame, missing: pd.DataFrame, programme: Progra
 
     result = []
     for rule in programme.rules.itertuples():
+        if rule.niveau not in levels:
+            continue
         cumulative_rule = rule.niveau == "cumulatief"
         data = cumulative if cumulative_rule else values
         gaps = cumulative_missing if cumulative_rule else missing
