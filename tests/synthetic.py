@@ -80,7 +80,8 @@ def _row(programme, municipality, period, code, name, counts, remark) -> dict:
         "Gemeente": municipality, "CBS-code": programme.cbs_code(municipality),
         "Periode": period, "Kwartaaleinde": period_end(period), "Projectcode": code,
         "Project": name,
-        **{programme.label(c): int(v) for c, v in zip(programme.indicator_codes, counts)},
+        **{programme.label(c): int(v)
+           for c, v in zip(programme.indicator_codes, counts, strict=True)},
         "Toelichting": remark, "Bestand": file, "Blad": "Invoer",
         "Cellen": f"C{number}:F{number}", "sha256": hashlib.sha256(file.encode()).hexdigest(),
     }
@@ -96,7 +97,7 @@ def make_consolidation(programme: Programme, data: pd.DataFrame, periods: list[s
                        findings: list[Finding] | None = None) -> Consolidation:
     """A Consolidation as consolidate() would return it for ``data`` (one file per
     municipality × period with rows)."""
-    delivered = set(zip(data["Gemeente"], data["Periode"]))
+    delivered = set(zip(data["Gemeente"], data["Periode"], strict=True))
     matrix = pd.DataFrame(
         [["ontvangen" if (m, p) in delivered else "ontbreekt" for p in periods]
          for m in programme.municipalities.index],
@@ -112,7 +113,7 @@ def make_consolidation(programme: Programme, data: pd.DataFrame, periods: list[s
     }, columns=REGISTER_COLUMNS).reset_index(drop=True)
     return Consolidation(programme=programme, data=data, register=register, matrix=matrix,
                          findings=list(findings or []), periods=list(periods),
-                         peilperiode=peilperiode or periods[-1])
+                         peilperiode=peilperiode or (periods[-1] if periods else ""))
 
 
 def programme_periods(programme: Programme, last: str) -> list[str]:
@@ -191,7 +192,7 @@ def read_table(path: Path, sheet: str, ref: str) -> list[dict]:
     finally:
         workbook.close()
     header = [str(h) for h in cells[0]]
-    return [dict(zip(header, row)) for row in cells[1:]]
+    return [dict(zip(header, row, strict=True)) for row in cells[1:]]
 
 
 def same(actual: object, wanted: object) -> bool:

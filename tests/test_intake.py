@@ -533,6 +533,28 @@ def test_password_protected_xlsx(tmp_path, programme):
     assert keys(read_submission(path, programme)) == [("", "", "bestand-versleuteld")]
 
 
+def test_damaged_xls_that_aborts_calamine(programme):
+    """One flipped byte (offset 3754) in a LibreOffice .xls makes calamine 0.37 request 3 TB
+    and abort the process — uncatchable in Python. Intake reads .xls in a child process, so
+    only the child dies."""
+    submission = read_submission(DATA / "damaged-xls-aborts-calamine.xls", programme)
+    assert keys(submission) == [("", "", "bestand-onleesbaar")]
+    assert "exit code" in submission.findings[0].detail
+
+
+def test_value_in_last_cell_of_the_sheet(tmp_path, programme):
+    """A 5 KB file with one value in XFD1048576 is a grid of 17 billion cells: calamine would
+    abort the process trying to allocate it, so intake refuses it first."""
+    book = Book(HILVERSUM).set("A1", "Gemeente Hilversum")
+    path = book.save(tmp_path / HILVERSUM)
+    workbook = openpyxl.load_workbook(path)
+    workbook.active["XFD1048576"] = "x"
+    workbook.save(path)
+    submission = read_submission(path, programme)
+    assert keys(submission) == [("", "", "limiet-overschreden")]
+    assert "XFD1048576" in submission.findings[0].message
+
+
 def test_unknown_layout_names_closest_and_missing(tmp_path, programme):
     book = Book(HILVERSUM)
     for old in ("Gestart", "Scholing afgerond", "Naar werk"):
@@ -587,6 +609,21 @@ def test_misspelt_title_municipality(tmp_path, programme):
 def test_missing_municipality(tmp_path, programme):
     path = Book(HUIZEN).set("B1", None).set("C1", None).save(tmp_path / "monitor_2021.xlsx")
     assert keys(read_submission(path, programme)) == [("2021", "", "gemeente-ontbreekt")]
+    # the label is there, its value is not: point at the empty cell
+    path = Book(HUIZEN).set("C1", None).save(tmp_path / "monitor_2021.xlsx")
+    submission = read_submission(path, programme)
+    assert keys(submission) == [("2021", "C1", "gemeente-ontbreekt")]
+    assert "in cel C1 (blad 2021)" in submission.findings[0].message
+
+
+def test_standard_template_without_period(tmp_path, programme):
+    path = standard_workbook(tmp_path / "laren.xlsx", programme, period_text=" ")
+    workbook = openpyxl.load_workbook(path)
+    workbook["_xlmonitor"]["B4"] = None
+    workbook.save(path)
+    submission = read_submission(path, programme)
+    assert keys(submission) == [("Invoer", "B4", "periode-ontbreekt")]
+    assert submission.rows["periode"].isna().all()
 
 
 def test_municipality_from_file_name(tmp_path, programme, expected):
@@ -741,7 +778,8 @@ from = ["cell:D1"]
     ('orientation = "diagonal"', "orientation"),
     ('colour = "red"', "colour"),
     ('[columns]\nproject = ["Project"]\naantal_x = ["X"]', "aantal_x"),
-    ('[municipality]\nfrom = ["telepathy"]', "telepathy"),
+    ('required = ["project"]\n[columns]\nproject = ["Project"]\n'
+     '[municipality]\nfrom = ["telepathy"]', "telepathy"),
 ])
 def test_bad_layout_spec_names_the_key(tmp_path, text, complaint):
     (tmp_path / "kapot.toml").write_text(text, "utf-8")

@@ -78,8 +78,8 @@ def test_names_aliases_and_suggestions(programme):
 
 def test_traffic_light_thresholds(programme):
     assert programme.traffic_light(1.2) == "groen"
-    assert programme.traffic_light(0.9) == "groen"
-    assert programme.traffic_light(0.8) == "oranje"
+    assert programme.traffic_light(0.8) == "groen"
+    assert programme.traffic_light(0.7) == "oranje"
     assert programme.traffic_light(0.2) == "rood"
     assert programme.traffic_light(None) == "n.v.t."
 

@@ -80,54 +80,63 @@ def cmd_validate(args) -> int:
     return EXIT_FINDINGS if any(f.is_error for f in findings) else EXIT_OK
 
 
+def _run_settings(args):
+    from xlmonitor.settings import resolve_settings
+
+    return resolve_settings(
+        settings_file=getattr(args, "instellingen", None), inbox=args.inbox, master=args.output,
+        feedback=getattr(args, "feedback", None), programme=args.programma,
+        peilperiode=getattr(args, "peilperiode", None), lock_wait=getattr(args, "wacht", None),
+        log=getattr(args, "log", None))
+
+
 def cmd_consolidate(args) -> int:
-    from xlmonitor.consolidate import consolidate
-    from xlmonitor.publish import write_master
+    from xlmonitor.schedule import run_consolidation
 
-    programme = _programme(args)
-    result = consolidate(Path(args.inbox), programme)
-    master = write_master(result, Path(args.output), peilperiode=args.peilperiode)
-    feedback_dir = Path(args.feedback) if args.feedback else None
-    written = []
-    if feedback_dir is not None:
-        from xlmonitor.feedback import write_feedback_copy
-
-        for name, validation in sorted(result.validations.items()):
-            file_findings = result.file_findings.get(name, [])
-            if file_findings:
-                path = write_feedback_copy(validation.submission.path, file_findings,
-                                           feedback_dir)
-                if path is not None:
-                    written.append(str(path))
-    register = result.register
-    summary = {
-        "master": str(master),
-        "peilperiode": args.peilperiode or result.peilperiode,
-        "geaccepteerd": register.loc[register["Status"] == "ontvangen", "Bestand"].tolist(),
-        "afgekeurd": register.loc[register["Status"] == "afgekeurd", "Bestand"].tolist(),
-        "vervangen": register.loc[register["Status"] == "vervangen", "Bestand"].tolist(),
-        "overig": register.loc[~register["Status"].isin(["ontvangen", "afgekeurd",
-                                                         "vervangen"]),
-                               ["Bestand", "Status"]].values.tolist(),
-        "rijen": len(result.data),
-        "bevindingen": len(result.findings),
-        "fouten": sum(f.is_error for f in result.findings),
-        "terugkoppeling": written,
-    }
+    settings = _run_settings(args)
+    result = run_consolidation(settings, echo=None if args.quiet or args.json else print)
     if args.json:
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
-    else:
-        print(f"Master geschreven: {master}")
-        print(f"  {len(summary['geaccepteerd'])} bestand(en) verwerkt, "
-              f"{len(summary['afgekeurd'])} afgekeurd, {len(summary['vervangen'])} vervangen; "
-              f"{summary['rijen']} rijen, {summary['bevindingen']} bevinding(en).")
-        missing = result.matrix.columns[(result.matrix == "ontbreekt").any()]
-        for period in missing:
-            absent = result.matrix.index[result.matrix[period] == "ontbreekt"].tolist()
-            print(f"  Ontbreekt voor {period}: {', '.join(absent)}")
-        if written:
-            print(f"  Terugkoppeling: {len(written)} bestand(en) in {feedback_dir}")
-    return EXIT_FINDINGS if summary["afgekeurd"] or summary["fouten"] else EXIT_OK
+        print(json.dumps(result.summary(), ensure_ascii=False, indent=2))
+    elif not args.quiet:
+        print("\n".join(result.report_lines()))
+    if result.feedback_failed:
+        print(f"xlmonitor: terugkoppeling voor {len(result.feedback_failed)} bestand(en) niet "
+              f"geschreven; zie {settings.log}", file=sys.stderr)
+    return result.exit_code
+
+
+def cmd_schedule(args) -> int:
+    from xlmonitor.schedule import schedule_commands
+
+    commands = schedule_commands(_run_settings(args), at=args.tijd)
+    if commands["cmd_bestand"] in commands["schtasks"]:
+        print(f"Sla eerst dit bestand op als {commands['cmd_bestand']}:\n")
+        print(commands["cmd"].replace("\r\n", "\n"))
+    print("Windows Taakplanner (opdrachtprompt als beheerder):")
+    print(f"  {commands['schtasks']}\n")
+    print("cron (crontab -e):")
+    print(f"  {commands['cron']}\n")
+    print(commands["toelichting"])
+    return EXIT_OK
+
+
+def cmd_watch(args) -> int:
+    from xlmonitor.schedule import watch
+
+    if args.interval <= 0:
+        raise UsageError("Ongeldige invoer: --interval moet meer dan 0 seconden zijn.")
+    settings = _run_settings(args)
+    settings.check()
+    echo = None if args.quiet else print
+    if echo:
+        echo(f"Bewaakt {settings.inbox} (elke {args.interval:g} s); consolideert zodra nieuwe "
+             f"bestanden {settings.settle:g} s onveranderd zijn. Stoppen met Ctrl+C.")
+    try:
+        watch(settings, interval=args.interval, echo=echo)
+    except KeyboardInterrupt:
+        if echo:
+            echo("Gestopt.")
+    return EXIT_OK
 
 
 def cmd_demo(args) -> int:
@@ -145,6 +154,19 @@ def cmd_build_workbooks(args) -> int:
     return EXIT_OK
 
 
+def _run_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of an unattended run; they override xlmonitor.toml next to the master."""
+    p.add_argument("inbox", nargs="?", metavar="INBOX", help="map met de inzendingen")
+    p.add_argument("-o", "--output", metavar="MASTER", help="de master-werkmap (.xlsx of .xlsm)")
+    p.add_argument("--feedback", metavar="MAP", help="schrijf .controle.xlsx-kopieën in MAP")
+    p.add_argument("--log", metavar="BESTAND",
+                   help="logbestand (standaard xlmonitor.log naast de master)")
+    p.add_argument("--wacht", type=float, metavar="SECONDEN",
+                   help="hoe lang te wachten als er al een consolidatie loopt (standaard 120)")
+    p.add_argument("--instellingen", metavar="BESTAND",
+                   help="instellingenbestand (standaard xlmonitor.toml naast de master)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xlmonitor", description=(
         "Controleert de kwartaalwerkmappen van gemeenten en voegt ze samen tot de monitor "
@@ -160,12 +182,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_validate)
 
     p = commands.add_parser("consolidate", help="voeg de inbox samen tot de master-werkmap")
-    p.add_argument("inbox", metavar="INBOX")
-    p.add_argument("-o", "--output", required=True, metavar="MASTER")
-    p.add_argument("--feedback", metavar="MAP", help="schrijf .controle.xlsx-kopieën in MAP")
+    _run_arguments(p)
     p.add_argument("--peilperiode", metavar="KWARTAAL", help="bijvoorbeeld 2021-Q3")
     p.add_argument("--json", action="store_true", help="samenvatting als JSON")
+    p.add_argument("--quiet", action="store_true",
+                   help="niets op het scherm behalve fouten (voor de Taakplanner of cron)")
     p.set_defaults(func=cmd_consolidate)
+
+    p = commands.add_parser(
+        "schedule", help="toon de opdracht om elke nacht te consolideren (Taakplanner, cron)")
+    _run_arguments(p)
+    p.add_argument("--print", action="store_true",
+                   help="druk de opdrachten af (xlmonitor plant zelf niets in)")
+    p.add_argument("--tijd", default="02:00", metavar="UU:MM", help="tijdstip, standaard 02:00")
+    p.set_defaults(func=cmd_schedule)
+
+    p = commands.add_parser(
+        "watch", help="bewaak de inbox en consolideer zodra nieuwe bestanden binnen zijn")
+    _run_arguments(p)
+    p.add_argument("--peilperiode", metavar="KWARTAAL", help="bijvoorbeeld 2021-Q3")
+    p.add_argument("--interval", type=float, default=10.0, metavar="SECONDEN",
+                   help="hoe vaak de inbox wordt bekeken, standaard 10 seconden")
+    p.add_argument("--quiet", action="store_true", help="niets op het scherm behalve fouten")
+    p.set_defaults(func=cmd_watch)
 
     p = commands.add_parser("template", help="maak het standaardsjabloon voor een kwartaal")
     p.add_argument("--gemeente", help="gemeente (zonder: voor alle gemeenten)")

@@ -40,7 +40,8 @@ DATA_COLUMNS = [
 #: tblInzendingen, one row per file in the inbox.
 REGISTER_COLUMNS = [
     "Bestand", "Gemeente", "Periodes", "Indeling",
-    "Status",          # ontvangen · afgekeurd · vervangen · dubbel · vergrendeld · overgeslagen
+    "Status",          # ontvangen · afgekeurd · vervangen · dubbel · vergrendeld · in aanvoer
+                       # · overgeslagen
     "Vervangen door",  # file name of the newer submission, for status vervangen
     "Ingevuld op",     # date the municipality filled in, if the file says so
     "Gewijzigd",       # file modification time
@@ -112,6 +113,9 @@ def consolidate(inbox: str | Path, programme: Programme, *, layouts=None,
 def _read_and_validate(path: Path, programme: Programme, layouts, reader) -> Validation:
     try:
         submission = reader(path, programme, layouts)
+        if any(f.code == "in-aanvoer" for f in submission.findings):
+            # Still being copied: skipped this run, not judged.
+            return Validation(submission, pd.DataFrame(), list(submission.findings))
         return validate_submission(submission, programme)
     except Exception as exc:  # one bad file must never stop the others
         submission = Submission(path=path)
@@ -128,6 +132,10 @@ def merge(validations: list[Validation], programme: Programme, *,
                                           for v in validations}
     status: dict[str, str] = {}
     superseded_by: dict[str, set[str]] = {}
+
+    for v in validations:
+        if any(f.code == "in-aanvoer" for f in v.findings):
+            status[v.submission.name] = "in aanvoer"
 
     # Byte-identical files count once: the oldest (then first by name) is kept.
     first_by_hash: dict[str, str] = {}

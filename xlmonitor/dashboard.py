@@ -24,11 +24,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from xlmonitor.periods import elapsed_share, period_end
+
+if TYPE_CHECKING:
+    from xlmonitor.publish import DoelenLayout
 
 # -- colours ----------------------------------------------------------------------------
 # Traffic-light fills. Pure, distinct colours so a rendered PNG can be checked for them
@@ -195,6 +199,7 @@ class Styles:
         self.text = add(cell)
         self.quoted = add({**base, "quote_prefix": True})
         self.wrap = add({**cell, "text_wrap": True, "valign": "top"})
+        self.wrap_center = add({**cell, "text_wrap": True})
         self.title = add({**base, "bold": True, "font_size": 18, "font_color": NAVY})
         self.subtitle = add({**base, "font_size": 12, "font_color": SLATE})
         self.note = add({**base, "italic": True, "font_color": SLATE})
@@ -209,6 +214,9 @@ class Styles:
                                "num_format": DATE_FORMAT})
         self.header = add({**base, "bold": True, "text_wrap": True, "valign": "bottom",
                            "font_color": "#FFFFFF", "bg_color": NAVY})
+        self.header_center = add({**base, "bold": True, "text_wrap": True, "valign": "bottom",
+                                  "font_color": "#FFFFFF", "bg_color": NAVY,
+                                  "align": "center"})
         self.header_right = add({**base, "bold": True, "text_wrap": True, "valign": "bottom",
                                  "font_color": "#FFFFFF", "bg_color": NAVY, "align": "right"})
         # Numbers and their "n.v.t." alternative share one right alignment.
@@ -220,7 +228,12 @@ class Styles:
         self.total_label = add({**base, "bold": True, "top": 2, "top_color": NAVY})
         self.total = add({**base, "num_format": "0", "bold": True, "align": "right",
                           "top": 2, "top_color": NAVY})
-        self.percent = add({**cell, "num_format": "0%", "align": "right"})
+        # Centred: the icon set draws its traffic light at the left edge of the cell.
+        self.percent = add({**cell, "num_format": "0%", "align": "center"})
+        # Centred, to keep a gap before the next cell's icon (drawn at its left edge).
+        self.expected = add({**cell, "num_format": "0", "align": "center"})
+        self.small = add({**cell, "font_size": 8, "font_color": SLATE})
+        self.date_plain = add({**base, "num_format": DATE_FORMAT, "align": "left"})
         self.percent_plain = add({**cell, "num_format": "0%"})
         self.date = add({**cell, "num_format": DATE_FORMAT, "align": "left"})
         self.datetime = add({**cell, "num_format": "dd-mm-yyyy hh:mm", "align": "left"})
@@ -229,145 +242,25 @@ class Styles:
                        for status, (fill, font) in LIGHT_COLOURS.items()}
 
 
-# -- the Doelen sheet: what the formulas read ----------------------------------------------
-
-@dataclass
-class DoelenLayout:
-    """Cell addresses on ``Doelen`` that Dashboard formulas refer to."""
-
-    thresholds: list[tuple[str, str]]   # (kleur, absolute ref of its 'Vanaf' cell), high → low
-    project_rows: dict[str, int]        # project code → 1-based row in tblProjectinfo
-    project_cols: dict[str, str]        # column name → letter in tblProjectinfo
-    periods_first_row: int              # 1-based rows of tblKwartalen data
-    periods_last_row: int
-
-
-_SETTINGS_ROW = 4          # 0-based row of 'Naam'; Start and Eind follow
-_THRESHOLD_HEADER = 11     # 0-based header row of tblStoplicht
-_TARGET_COL = 4            # tblDoelen starts in column E
-_PROJECT_COL = 13          # tblProjectinfo starts in column N
-TARGET_COLUMNS = ["Projectcode", "Project", "Indicatorcode", "Indicator", "Doel",
-                  "Geldig vanaf", "Geldig tot", "Bron"]
-PROJECT_INFO_COLUMNS = ["Projectcode", "Project", "Status", "Start", "Eind",
-                        "Stuurindicatorcode", "Stuurindicator"]
-
-
-def doelen_layout(programme, periods: list[str]) -> DoelenLayout:
-    thresholds = []
-    for i, kleur in enumerate(programme.thresholds["kleur"]):
-        thresholds.append((str(kleur), f"Doelen!$B${_THRESHOLD_HEADER + 2 + i}"))
-    period_header = _THRESHOLD_HEADER + len(programme.thresholds) + 3
-    project_rows = {code: 5 + i for i, code in enumerate(programme.projects.index)}
-    project_cols = {name: xl_col_to_name(_PROJECT_COL + i)
-                    for i, name in enumerate(PROJECT_INFO_COLUMNS)}
-    return DoelenLayout(thresholds, project_rows, project_cols,
-                        period_header + 2, period_header + 1 + len(periods))
-
-
-def write_doelen(workbook, styles: Styles, programme, periods: list[str],
-                 layout: DoelenLayout) -> None:
-    """Sheet ``Doelen``: programme settings, thresholds, quarters, targets, project dates."""
-    sheet = workbook.add_worksheet("Doelen")
-    sheet.hide_gridlines(2)
-    sheet.set_column(0, 0, 16)
-    sheet.set_column(1, 1, 14)
-    sheet.set_column(2, 2, 24)
-    sheet.set_column(3, 3, 3)
-    sheet.write_string(0, 0, "Doelen en instellingen", styles.title)
-    sheet.write_string(1, 0, "Deze bladen lezen de formules op Dashboard en Gemeenten. Wijzig "
-                             "doelen in programma.xlsx en consolideer opnieuw; een wijziging "
-                             "hier werkt direct door tot de volgende verwerking.", styles.note)
-    sheet.write_string(3, 0, "Programma", styles.section)
-    sheet.write_string(3, 1, "", styles.section)
-    sheet.write_string(3, 2, "", styles.section)
-    settings = [("Naam", str(programme.settings.get("naam", ""))),
-                ("Regio", str(programme.settings.get("regio", "")))]
-    row = _SETTINGS_ROW
-    for key, value in settings:
-        sheet.write_string(row, 0, key, styles.label)
-        sheet.write_string(row, 1, value, styles.text)
-        row += 1
-    for key, day, name in (("Start", programme.start, "ProgrammaStart"),
-                           ("Eind", programme.end, "ProgrammaEind")):
-        sheet.write_string(row, 0, key, styles.label)
-        sheet.write_number(row, 1, excel_serial(day), styles.date)
-        workbook.define_name(name, f"=Doelen!$B${row + 1}")
-        row += 1
-
-    header = _THRESHOLD_HEADER
-    sheet.write_string(header - 1, 0, "Stoplicht (gerealiseerd ÷ verwacht tot nu)",
-                       styles.label)
-    rows = [[str(k), float(v), str(b or "")] for k, v, b in
-            zip(programme.thresholds["kleur"], programme.thresholds["vanaf"],
-                programme.thresholds["betekenis"])]
-    _table(sheet, header, 0, ["Kleur", "Vanaf", "Betekenis"], "tblStoplicht", rows=len(rows))
-    for i, (kleur, vanaf, betekenis) in enumerate(rows, start=header + 1):
-        sheet.write_string(i, 0, kleur, styles.lights.get(kleur, styles.text))
-        sheet.write_number(i, 1, vanaf, styles.percent_plain)
-        sheet.write_string(i, 2, betekenis, styles.text)
-
-    period_header = layout.periods_first_row - 2
-    sheet.write_string(period_header - 1, 0, "Kwartalen (keuzelijst peilperiode)",
-                       styles.label)
-    _table(sheet, period_header, 0, ["Kwartaal", "Kwartaaleinde"], "tblKwartalen",
-           rows=len(periods))
-    for i, period in enumerate(periods, start=period_header + 1):
-        sheet.write_string(i, 0, period, styles.text)
-        sheet.write_number(i, 1, excel_serial(period_end(period)), styles.date)
-    first, last = layout.periods_first_row, layout.periods_last_row
-    workbook.define_name("Kwartalen", f"=Doelen!$A${first}:$A${last}")
-    workbook.define_name("Kwartaaleinden", f"=Doelen!$B${first}:$B${last}")
-
-    # tblDoelen: one row per target, programme-level first.
-    col = _TARGET_COL
-    sheet.write_string(2, col, "Doelstellingen (programma en projecten)", styles.label)
-    targets = programme.targets.copy()
-    targets["_level"] = (targets["project"] != "").astype(int)
-    order = {code: i for i, code in enumerate(programme.projects.index)}
-    targets["_order"] = targets["project"].map(order).fillna(-1)
-    targets = targets.sort_values(["_level", "_order", "indicator", "geldig_vanaf"])
-    _table(sheet, 3, col, TARGET_COLUMNS, "tblDoelen", rows=len(targets))
-    for r, target in enumerate(targets.itertuples(), start=4):
-        code = target.project or PROGRAMME_KEY
-        name = (programme.projects.at[target.project, "naam"] if target.project
-                else "heel programma")
-        sheet.write_string(r, col, code, styles.text)
-        sheet.write_string(r, col + 1, str(name), styles.text)
-        sheet.write_string(r, col + 2, str(target.indicator), styles.text)
-        sheet.write_string(r, col + 3, programme.label(target.indicator), styles.text)
-        sheet.write_number(r, col + 4, float(target.doel), styles.count)
-        sheet.write_number(r, col + 5, excel_serial(target.geldig_vanaf), styles.date)
-        sheet.write_number(r, col + 6, excel_serial(target.geldig_tot), styles.date)
-        sheet.write_string(r, col + 7, str(target.bron or ""), styles.text)
-    for offset, width in enumerate([14, 30, 20, 19, 7, 12, 12, 36]):
-        sheet.set_column(col + offset, col + offset, width)
-    sheet.set_column(col + 8, col + 8, 3)
-
-    col = _PROJECT_COL
-    sheet.write_string(2, col, "Projecten (looptijd en stuurindicator)", styles.label)
-    _table(sheet, 3, col, PROJECT_INFO_COLUMNS, "tblProjectinfo",
-           rows=len(programme.projects))
-    for code, r1 in layout.project_rows.items():
-        project = programme.projects.loc[code]
-        r = r1 - 1
-        stuur = project["stuurindicator"]
-        sheet.write_string(r, col, str(code), styles.text)
-        sheet.write_string(r, col + 1, str(project["naam"]), styles.text)
-        sheet.write_string(r, col + 2, str(project["status"]), styles.text)
-        sheet.write_number(r, col + 3, excel_serial(project["start"]), styles.date)
-        sheet.write_number(r, col + 4, excel_serial(project["eind"]), styles.date)
-        sheet.write_string(r, col + 5, stuur, styles.text)
-        sheet.write_string(r, col + 6, programme.label(stuur) if stuur else "", styles.text)
-    for offset, width in enumerate([18, 40, 11, 11, 11, 20, 19]):
-        sheet.set_column(col + offset, col + offset, width)
-    sheet.freeze_panes(3, 0)
-
-
-def _table(sheet, row: int, col: int, headers: list[str], name: str, rows: int = 0,
+def add_table(sheet, row: int, col: int, headers: list[str], name: str, rows: int = 0, *,
+           styles: Styles | None = None, numeric: tuple[str, ...] = (),
+           centred: tuple[str, ...] = ("Percentage", "Stoplicht"),
            style: str = "Table Style Light 9", **options: object) -> None:
-    """An Excel table with header at ``row``; at least one body row (Excel needs one)."""
+    """An Excel table with header at ``row``; at least one body row (Excel needs one).
+
+    With ``styles`` the header cells get an explicit format (right-aligned for the
+    ``numeric`` columns): Excel shows table styles, LibreOffice and its PDFs do not.
+    """
     last = row + max(rows, 1) + (1 if options.get("total_row") else 0)
-    spec = {"name": name, "style": style, "columns": [{"header": h} for h in headers]}
+    columns = []
+    for header in headers:
+        column: dict[str, object] = {"header": header}
+        if styles is not None:
+            column["header_format"] = (
+                styles.header_right if header in numeric
+                else styles.header_center if header in centred else styles.header)
+        columns.append(column)
+    spec = {"name": name, "style": style, "columns": columns}
     spec.update(options)  # a "columns" option (formats, totals) replaces the plain headers
     sheet.add_table(row, col, last, col + len(headers) - 1, spec)
 
@@ -379,10 +272,12 @@ def _target_criteria(project_ref: str, indicator_ref: str, at: str) -> str:
             f'tblDoelen[Geldig vanaf],"<="&{at},tblDoelen[Geldig tot],">="&{at}')
 
 
-def target_formula(project_ref: str, indicator_ref: str, at: str) -> str:
-    """The target valid at ``at``, or ``n.v.t.`` when none is."""
+def target_formula(project_ref: str, indicator_ref: str, at: str, *, scale: str = "",
+                   missing: str = f'"{NVT}"') -> str:
+    """The target valid at ``at`` (times ``scale``), or ``missing`` when none is."""
     criteria = _target_criteria(project_ref, indicator_ref, at)
-    return f'IF(COUNTIFS({criteria})=0,"{NVT}",SUMIFS(tblDoelen[Doel],{criteria}))'
+    return (f"IF(COUNTIFS({criteria})=0,{missing},"
+            f"SUMIFS(tblDoelen[Doel],{criteria}){'*' + scale if scale else ''})")
 
 
 def share_formula(at: str, start: str, end: str) -> str:
@@ -401,9 +296,10 @@ def percentage_formula(realised: str, expected: str) -> str:
 
 def light_formula(percentage: str, thresholds: list[tuple[str, str]]) -> str:
     """``groen``/``oranje``/``rood`` against the threshold cells on Doelen, else n.v.t."""
-    inner = '"rood"'
+    inner = '"rood"'  # below every threshold; a "rood vanaf" bound changes nothing
     for kleur, ref in reversed(thresholds):
-        inner = f'IF({percentage}>={ref},"{kleur}",{inner})'
+        if kleur != "rood":
+            inner = f'IF({percentage}>={ref},"{kleur}",{inner})'
     return f'IF(ISNUMBER({percentage}),{inner},"{NVT}")'
 
 
@@ -440,6 +336,7 @@ KPI_COLUMNS = ["Indicator", "Gerealiseerd", "Doel", "Verwacht", "Percentage", "S
 PROJECT_TAIL = ["Doel", "Verwacht", "Percentage", "Stoplicht"]
 TREND_COL = 11            # column L: the "Verloop per kwartaal" table
 CONSOLIDATE_MACRO = "Consolideer"
+STATUS_NAME = "Status"
 
 
 def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
@@ -450,7 +347,7 @@ def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
     sheet = workbook.add_worksheet("Dashboard")
     sheet.hide_gridlines(2)
     sheet.set_default_row(17)
-    widths = [19, 40] + [12] * len(labels) + [9, 9, 11, 10]
+    widths = [19, 50] + [12] * len(labels) + [9, 10, 12, 10]
     for c, width in enumerate(widths):
         sheet.set_column(c, c, width)
     last_col = len(widths) - 1
@@ -463,6 +360,8 @@ def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
     sheet.write_string(1, 0, f"{region} · arbeidsmarktprogramma's · stand van zaken per "
                              "peilperiode", styles.subtitle)
     sheet.write_string(2, 0, f"Bijgewerkt: {generated_at:%d-%m-%Y %H:%M}", styles.note)
+    # The Consolideer button (xlmonitor.excel) writes its run status into this cell.
+    workbook.define_name(STATUS_NAME, "=Dashboard!$A$3")
 
     sheet.set_row(3, 20)
     sheet.write_string(3, 0, "Peilperiode", styles.label)
@@ -491,8 +390,8 @@ def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
     for c in range(1, last_col + 1):
         sheet.write_blank(KPI_HEADER - 1, c, None, styles.section)
     kpi_col = 1  # column B: the indicator names need the wide column
-    _table(sheet, KPI_HEADER, kpi_col, KPI_COLUMNS, "tblKPI", rows=len(figures.kpi),
-           style="Table Style Medium 2")
+    add_table(sheet, KPI_HEADER, kpi_col, KPI_COLUMNS, "tblKPI", rows=len(figures.kpi),
+           style="Table Style Medium 2", styles=styles, numeric=tuple(KPI_COLUMNS[1:4]))
     thresholds = layout.thresholds
     for i, (code, kpi) in enumerate(figures.kpi.iterrows()):
         r = KPI_HEADER + 1 + i
@@ -508,7 +407,7 @@ def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
         sheet.write_formula(r, kpi_col + 3,
                             "=" + expected_formula(cell["Doel"], "Peildatum",
                                                    "ProgrammaStart", "ProgrammaEind"),
-                            styles.count, _cached(kpi["Verwacht"]))
+                            styles.expected, _cached(kpi["Verwacht"]))
         sheet.write_formula(r, kpi_col + 4,
                             "=" + percentage_formula(cell["Gerealiseerd"], cell["Verwacht"]),
                             styles.percent, _cached(kpi["Percentage"]))
@@ -525,9 +424,8 @@ def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
     for c in range(1, last_col + 1):
         sheet.write_blank(header - 1, c, None, styles.section)
     columns = ["Projectcode", "Project", *labels, *PROJECT_TAIL]
-    _table(sheet, header, 0, columns, "tblProjecten", rows=len(figures.projects),
-           style="Table Style Medium 2",
-           columns=[{"header": c, "header_format": styles.header} for c in columns])
+    add_table(sheet, header, 0, columns, "tblProjecten", rows=len(figures.projects),
+           style="Table Style Medium 2", styles=styles, numeric=tuple(columns[2:-2]))
     sheet.set_row(header, 30)
     pcols = layout.project_cols
     tail = len(labels) + 2
@@ -558,7 +456,7 @@ def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
         sheet.write_formula(r, tail + 1,
                             "=" + expected_formula(cells["Doel"], "Peildatum", doelen("Start"),
                                                    doelen("Eind")),
-                            styles.count, _cached(project["Verwacht"]))
+                            styles.expected, _cached(project["Verwacht"]))
         realised = (f"INDEX($C{r + 1}:${xl_col_to_name(1 + len(labels))}{r + 1},"
                     f"MATCH({doelen('Stuurindicator')},{label_range},0))")
         sheet.write_formula(r, tail + 2,
@@ -571,31 +469,24 @@ def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
     _traffic_light_formats(sheet, styles, header + 1, project_last, tail + 2, tail + 3,
                            programme)
 
-    # -- legend ------------------------------------------------------------------------------
-    r = project_last + 2
+    # -- legend (text only: the traffic-light colours appear where a status is, nowhere else)
+    r = project_last + 1
     sheet.write_string(r, 0, "Stoplicht", styles.label)
-    bounds = dict(zip(programme.thresholds["kleur"], programme.thresholds["vanaf"]))
-    texts = {
-        "groen": f"≥ {bounds.get('groen', 0):.0%}",
-        "oranje": f"≥ {bounds.get('oranje', 0):.0%}",
-        "rood": f"< {bounds.get('oranje', bounds.get('groen', 0)):.0%}",
-        "n.v.t.": "geen doel",
-    }
-    sheet.write_string(r, 1, "gerealiseerd ÷ verwacht tot de peildatum:", styles.text)
-    for j, (status, text) in enumerate(texts.items()):
-        sheet.write_string(r, 2 + j, f"{status} {text}", styles.legend[status])
-    sheet.write_string(r + 1, 1, "Verwacht = doel × verstreken deel van de looptijd (project "
-                                 "of programma). Onderstreept: de stuurindicator van het "
-                                 "project.", styles.note)
+    sheet.write_string(r, 1, f"{_threshold_text(programme)} · n.v.t.: geen doel of nog niet "
+                             "gestart.", styles.note)
+    sheet.write_string(r + 1, 1, "Verwacht = doel × verstreken deel van de looptijd (van het "
+                                 "project of het programma). Onderstreept: de stuurindicator "
+                                 "van het project.", styles.note)
 
     # -- trend: table on the right, charts below ----------------------------------------------
     chart_row = r + 3
+    sheet.set_row(chart_row, 20)
     sheet.write_string(chart_row, 0, "Verloop per kwartaal (cumulatief) tegen het verwachte "
                                      "doel", styles.section)
     for c in range(1, last_col + 1):
         sheet.write_blank(chart_row, c, None, styles.section)
-    trend_first, trend_last = _write_trend(sheet, styles, programme, figures)
-    chart_height = 290
+    trend_first, trend_last = _write_trend(sheet, styles, programme, figures, header)
+    chart_height = 215
     n = max(len(programme.kpi_codes), 1)
     total_px = sum(_px(w) for w in widths)
     chart_width = total_px // n
@@ -618,6 +509,20 @@ def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
     sheet.activate()
 
 
+def _threshold_text(programme) -> str:
+    """``groen ≥ 90% · oranje ≥ 70% · rood < 70% van verwacht`` from the thresholds."""
+    parts = []
+    lowest = None
+    for kleur, vanaf in zip(programme.thresholds["kleur"], programme.thresholds["vanaf"],
+                            strict=True):
+        if float(vanaf) > 0:
+            parts.append(f"{kleur} ≥ {float(vanaf):.0%}")
+            lowest = float(vanaf)
+    if lowest is not None:
+        parts.append(f"rood < {lowest:.0%}")
+    return " · ".join(parts) + " van verwacht"
+
+
 def _footer(text: str) -> str:
     return text.replace("&", "&&")
 
@@ -632,7 +537,8 @@ def _traffic_light_formats(sheet, styles: Styles, first: int, last: int, pct_col
     for status, fmt in styles.lights.items():
         sheet.conditional_format(first, light_col, last, light_col, {
             "type": "cell", "criteria": "==", "value": _quote(status), "format": fmt})
-    bounds = dict(zip(programme.thresholds["kleur"], programme.thresholds["vanaf"]))
+    bounds = dict(zip(programme.thresholds["kleur"], programme.thresholds["vanaf"],
+                      strict=True))
     green = float(bounds.get("groen", 1.0))
     orange = float(bounds.get("oranje", green))
     # Icon sets compare numbers; text (n.v.t.) gets no icon. The bounds are the programme's
@@ -644,23 +550,23 @@ def _traffic_light_formats(sheet, styles: Styles, first: int, last: int, pct_col
                   {"criteria": ">=", "type": "number", "value": orange}]})
 
 
-def _write_trend(sheet, styles: Styles, programme, figures: Figures) -> tuple[int, int]:
+def _write_trend(sheet, styles: Styles, programme, figures: Figures,
+                 header: int) -> tuple[int, int]:
     """Table tblVerloop (Kwartaal, Kwartaaleinde, realised and expected per KPI)."""
     col = TREND_COL
     codes = programme.kpi_codes
     columns = ["Kwartaal", "Kwartaaleinde"]
     for code in codes:
         columns += [f"{programme.label(code)} gerealiseerd", f"{programme.label(code)} verwacht"]
-    sheet.write_string(KPI_HEADER - 1, col, "Verloop per kwartaal", styles.section)
+    sheet.write_string(header - 1, col, "Verloop per kwartaal (voor de grafieken)",
+                       styles.section)
     for c in range(col + 1, col + len(columns)):
-        sheet.write_blank(KPI_HEADER - 1, c, None, styles.section)
+        sheet.write_blank(header - 1, c, None, styles.section)
     sheet.set_column(col, col, 9)
     sheet.set_column(col + 1, col + 1, 11)
     sheet.set_column(col + 2, col + len(columns) - 1, 11)
-    header = KPI_HEADER
-    _table(sheet, header, col, columns, "tblVerloop", rows=len(figures.trend),
-           style="Table Style Light 15",
-           columns=[{"header": c, "header_format": styles.header} for c in columns])
+    add_table(sheet, header, col, columns, "tblVerloop", rows=len(figures.trend),
+           style="Table Style Medium 2", styles=styles, numeric=tuple(columns[2:]))
     sheet.set_row(header, 30)
     for i, (period, row) in enumerate(figures.trend.iterrows()):
         r = header + 1 + i
@@ -676,9 +582,9 @@ def _write_trend(sheet, styles: Styles, programme, figures: Figures) -> tuple[in
             realised = realised_formula(label, at=end)
             sheet.write_formula(r, col + 2 + 2 * j, f"=IF({end}<=Peildatum,{realised},NA())",
                                 styles.count, _cached(row[(code, "realised")]))
-            target = target_formula(_quote(PROGRAMME_KEY), _quote(code), end)
-            expected = (f"=IF(ISNUMBER({target}),{target}*"
-                        f"{share_formula(end, 'ProgrammaStart', 'ProgrammaEind')},NA())")
+            expected = "=" + target_formula(
+                _quote(PROGRAMME_KEY), _quote(code), end, missing="NA()",
+                scale=share_formula(end, "ProgrammaStart", "ProgrammaEind"))
             sheet.write_formula(r, col + 3 + 2 * j, expected, styles.count,
                                 _cached(row[(code, "expected")]))
     return header + 1, header + max(len(figures.trend), 1)
@@ -706,13 +612,12 @@ def _trend_chart(workbook, programme, code: str, index: int, first: int, last: i
     columns.combine(line)
     columns.set_title({"name": label, "name_font": {"size": 11, "bold": True,
                                                     "color": NAVY}})
-    columns.set_x_axis({"name": "Kwartaal", "num_font": {"size": 8, "rotation": -45},
-                        "name_font": {"size": 9, "bold": False}})
-    columns.set_y_axis({"name": "Aantal (cumulatief)", "num_format": "0",
+    columns.set_x_axis({"num_font": {"size": 8, "rotation": -45}})
+    columns.set_y_axis({"name": "Aantal (cumulatief)", "num_format": "0", "min": 0,
                         "num_font": {"size": 8}, "name_font": {"size": 9, "bold": False},
                         "major_gridlines": {"visible": True,
                                             "line": {"color": "#D9D9D9", "width": 0.5}}})
-    columns.set_legend({"position": "bottom", "font": {"size": 8}})
+    columns.set_legend({"position": "top", "font": {"size": 8}})
     columns.show_na_as_empty_cell()
     columns.set_size({"width": width - 6, "height": height})
     columns.set_chartarea({"border": {"color": "#D9D9D9"}})
@@ -739,7 +644,7 @@ def write_gemeenten(workbook, styles: Styles, consolidation, figures: Figures) -
     sheet.write_string(1, 2, "cumulatief tot en met de peildatum; kies de peilperiode op het "
                              "Dashboard", styles.note)
     sheet.write_string(2, 0, "Peildatum", styles.label)
-    sheet.write_formula(2, 1, "=Peildatum", styles.date, excel_serial(figures.peildatum))
+    sheet.write_formula(2, 1, "=Peildatum", styles.date_plain, excel_serial(figures.peildatum))
 
     columns = ["Gemeente", "CBS-code", *labels, "Kwartalen geleverd"]
     header = GEMEENTEN_HEADER
@@ -751,17 +656,29 @@ def write_gemeenten(workbook, styles: Styles, consolidation, figures: Figures) -
     for j, column in enumerate([*labels, "Kwartalen geleverd"]):
         letter = xl_col_to_name(2 + j)
         if column in labels:
-            specs.append({"header": column, "header_format": styles.header,
+            specs.append({"header": column, "header_format": styles.header_right,
                           "total_function": f"=SUM({letter}{first + 1}:{letter}{last + 1})",
-                          "total_value": _number(totals[column]), "format": styles.count_bold})
+                          "total_value": _number(totals[column])})
         else:
-            specs.append({"header": column, "header_format": styles.header})
-    _table(sheet, header, 0, columns, "tblGemeenten", rows=rows, style="Table Style Medium 2",
+            specs.append({"header": column, "header_format": styles.header_right})
+    add_table(sheet, header, 0, columns, "tblGemeenten", rows=rows, style="Table Style Medium 2",
            total_row=True, columns=specs)
     sheet.set_row(header, 30)
+    # The total row again, now with its format (a table column "format" would also become
+    # the column's style for rows a user adds).
+    total_row = last + 1
+    sheet.write_string(total_row, 0, "Totaal", styles.total_label)
+    sheet.write_blank(total_row, 1, None, styles.total)
+    for j, column in enumerate(labels):
+        letter = xl_col_to_name(2 + j)
+        sheet.write_formula(total_row, 2 + j, f"=SUM({letter}{first + 1}:{letter}{last + 1})",
+                            styles.total, _cached(_number(totals[column])))
+    sheet.write_blank(total_row, 2 + len(labels), None, styles.total)
+    sheet.write_string(total_row + 2, 0, "Het totaal is gelijk aan 'Gerealiseerd' op het "
+                                         "Dashboard.", styles.note)
     for i, (name, row) in enumerate(figures.municipalities.iterrows()):
         r = header + 1 + i
-        sheet.write_string(r, 0, str(name), styles.label)
+        sheet.write_string(r, 0, str(name), styles.name)
         sheet.write_string(r, 1, str(row["CBS-code"]), styles.text)
         for j, label in enumerate(labels):
             sheet.write_formula(r, 2 + j,

@@ -5,10 +5,14 @@ CONTRACT (other stages rely on it; see docs/architecture.md):
 
 ``read_submission(path, programme, layouts=None) -> Submission`` never raises for a bad file:
 problems become ``Finding``s in ``submission.findings`` (codes ``bestand-onleesbaar``,
-``bestand-leeg``, ``indeling-onbekend``, ``kolom-ontbreekt``, ``gemeente-onbekend``,
-``gemeente-ontbreekt``, ``periode-ongeldig``, ``periode-ontbreekt``, ``project-onbekend``,
-``formule-zonder-waarde``, ``macro-aanwezig`` ...). Values are returned *as read* (int, float,
-str, None, datetime): type checks are :mod:`xlmonitor.validate`'s job.
+``bestand-leeg``, ``bestand-versleuteld``, ``bestand-te-groot``, ``limiet-overschreden``,
+``indeling-onbekend``, ``kolom-ontbreekt``, ``gemeente-onbekend``, ``gemeente-ontbreekt``,
+``periode-ongeldig``, ``periode-ontbreekt``, ``project-onbekend``, ``indicator-onbekend``,
+``formule-zonder-waarde``, ``macro-aanwezig``, ``externe-koppeling``). Values are returned
+*as read* (int, float, str, None, datetime; whole floats as int; text stripped, blank =
+None): type checks are :mod:`xlmonitor.validate`'s job. Rows labelled as totals go to
+``submission.totals``; a project name the programme does not know keeps its row with
+``projectcode`` None.
 
 How a file is read: python-calamine parses it (xlsx, xlsm, xls, ods; a formula gives its
 cached value; macros are never run), every visible sheet's top rows are scored against each
@@ -17,24 +21,34 @@ layout spec (:mod:`xlmonitor.layouts`), and the best fit is read by its orientat
 
 from __future__ import annotations
 
+import faulthandler
 import hashlib
 import io
+import multiprocessing
 import re
 import zipfile
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
 from defusedxml import ElementTree
-from openpyxl.utils.cell import get_column_letter
 from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
 from xlmonitor.findings import Finding, finding
-from xlmonitor.layouts import HeaderMatch, LayoutSpec, Sources, load_layouts, match_header
+from xlmonitor.layouts import (
+    HeaderMatch,
+    LayoutSpec,
+    Sources,
+    header_key,
+    load_layouts,
+    match_header,
+)
 from xlmonitor.periods import parse_period, period_of
-from xlmonitor.programme import INDICATOR_CODES, Programme, normalise_name
+from xlmonitor.programme import INDICATOR_CODES, Programme
 
 #: Columns of ``Submission.rows`` (one row per period × project line in the file).
 ROW_COLUMNS = [
@@ -54,6 +68,8 @@ ROW_COLUMNS = [
 METADATA_SHEET = "_xlmonitor"   # the template's veryHidden key/value sheet
 MAX_FILE_BYTES = 50 * 2**20     # a quarterly workbook is kilobytes; refuse what is not
 MAX_UNPACKED_BYTES = 400 * 2**20  # zip bombs: the sum of the declared uncompressed sizes
+MAX_GRID_CELLS = 5_000_000      # a read sheet, from A1 to its last cell (about 200 MB)
+CHILD_TIMEOUT_SECONDS = 60      # reading one .xls/.ods in its own process
 
 _VALUE_FIELDS = (*INDICATOR_CODES, "toelichting")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -101,26 +117,34 @@ def read_submission(path: str | Path, programme: Programme,
     path = Path(path)
     submission = Submission(path=path)
     try:
-        data = path.read_bytes()
-        submission.modified = datetime.fromtimestamp(path.stat().st_mtime)
+        stat = path.stat()
+        submission.size = stat.st_size
+        submission.modified = datetime.fromtimestamp(stat.st_mtime)
+        if stat.st_size > MAX_FILE_BYTES:
+            return _stop(submission, "bestand-te-groot", reason=f"{stat.st_size // 2**20} MB",
+                         detail=f"{stat.st_size} bytes > {MAX_FILE_BYTES}")
+        data = path.read_bytes()  # once: the hash and the cells come from the same bytes
     except OSError as exc:
         return _stop(submission, "bestand-onleesbaar", reason=REASON_OPEN, detail=repr(exc))
     submission.size = len(data)
     submission.sha256 = hashlib.sha256(data).hexdigest()
     if not data:
         return _stop(submission, "bestand-leeg", detail="zero bytes")
-    if len(data) > MAX_FILE_BYTES:
-        return _stop(submission, "bestand-te-groot", reason=f"{len(data) // 2**20} MB",
-                     detail=f"{len(data)} bytes > {MAX_FILE_BYTES}")
     readable, archive = _inspect_container(data, submission)
     if not readable:
         return submission
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheets, metadata = _read_sheets(workbook)
+        # xlsx/xlsm are checked above (_oversized_sheet); .xls and .ods are read in a child
+        # process, where calamine may abort without taking the run down (_parse_in_child)
+        ooxml = archive is not None and "xl/workbook.xml" in archive.namelist()
+        sheets, metadata = _parse(data) if ooxml else _parse_in_child(data)
     except PasswordError as exc:
         return _stop(submission, "bestand-versleuteld", detail=repr(exc))
-    except Exception as exc:  # calamine raises its own errors, and ValueError/IO errors
+    except _GridTooLarge as exc:
+        return _too_large(submission, *exc.args)
+    except BaseException as exc:  # noqa: B036 - see _is_reader_failure
+        if not _is_reader_failure(exc):
+            raise
         return _stop(submission, "bestand-onleesbaar", reason=REASON_CONTENT, detail=repr(exc))
     if not any(v not in ("", None) for sheet in sheets for row in sheet.grid for v in row):
         return _stop(submission, "bestand-leeg", detail="no filled cells on visible sheets")
@@ -128,11 +152,20 @@ def read_submission(path: str | Path, programme: Programme,
     specs = layouts if layouts is not None else load_layouts()
     try:
         _Reader(submission, programme, specs, sheets, metadata, archive).read()
-    except Exception as exc:  # never let one odd file stop a consolidation run
+    except BaseException as exc:  # noqa: B036 - never let one odd file stop a run
+        if not _is_reader_failure(exc):
+            raise
         submission.findings.append(finding(
             "bestand-onleesbaar", file=path, reason=REASON_CONTENT,
             detail=f"intake failed: {exc!r}"))
     return submission
+
+
+def _is_reader_failure(exc: BaseException) -> bool:
+    """calamine raises CalamineError (and ValueError, OSError) for files it cannot parse, but
+    on some damaged files its Rust code panics: pyo3 turns that into ``PanicException``,
+    which derives from BaseException, not Exception, so ``except Exception`` misses it."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
 
 
 def _stop(submission: Submission, code: str, **params: object) -> Submission:
@@ -164,7 +197,7 @@ def _inspect_container(data: bytes, submission: Submission
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except Exception as exc:  # BadZipFile, OSError, NotImplementedError("zip file version")
         _stop(submission, "bestand-onleesbaar", reason=REASON_DAMAGED, detail=repr(exc))
         return False, None
     unpacked = sum(info.file_size for info in infos)
@@ -176,6 +209,9 @@ def _inspect_container(data: bytes, submission: Submission
     names = [info.filename for info in infos]
     if any(n.lower().endswith("vbaproject.bin") or n.startswith("Basic/") for n in names):
         submission.findings.append(finding("macro-aanwezig", file=path, detail="VBA project"))
+    if oversized := _oversized_sheet(archive):
+        _too_large(submission, *oversized)
+        return False, None
     links = _external_links(archive, names)
     if links:
         submission.findings.append(finding("externe-koppeling", file=path,
@@ -183,38 +219,85 @@ def _inspect_container(data: bytes, submission: Submission
     return True, archive
 
 
+def _too_large(submission: Submission, sheet: str, cell: str) -> Submission:
+    return _stop(submission, "limiet-overschreden",
+                 reason=f"het blad '{sheet}' loopt door tot cel {cell}; verwijder de lege "
+                        "rijen en kolommen onder en naast de tabel",
+                 detail=f"grid up to {cell} > {MAX_GRID_CELLS} cells")
+
+
+class _GridTooLarge(Exception):
+    """args: (sheet, last cell)."""
+
+
 def _external_links(archive: zipfile.ZipFile, names: list[str]) -> list[str]:
     """File names (never full paths: they can hold user names) of linked workbooks."""
     result = []
     for name in names:
         if name.startswith("xl/externalLinks/_rels/") and name.endswith(".rels"):
-            text = archive.read(name).decode("utf-8", "replace")
+            try:
+                text = archive.read(name).decode("utf-8", "replace")
+            except Exception:  # a damaged member: calamine will report the file
+                continue
             for target in re.findall(r'Target="([^"]+)"', text):
                 result.append(PurePosixPath(target.replace("\\", "/")).name or target)
     return sorted(set(result))
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
+    """Sheet name → (zip member, state) of an xlsx/xlsm, from workbook.xml and its rels."""
+    try:
+        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except Exception:  # no workbook part, or a damaged one: calamine will tell
+        return {}
+    targets = {el.get("Id"): el.get("Target") or "" for el in rels}
+    parts = {}
+    for el in book.iter():
+        if el.tag.endswith("}sheet") and (target := targets.get(el.get(f"{{{_R}}}id"))):
+            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            parts[el.get("name") or ""] = (member, el.get("state") or "visible")
+    return parts
+
+
+def _sheet_xml(archive: zipfile.ZipFile | None, sheet: str) -> bytes:
+    member = _sheet_parts(archive).get(sheet, ("", ""))[0] if archive is not None else ""
+    try:
+        return archive.read(member) if member else b""  # type: ignore[union-attr]
+    except Exception:  # missing or damaged member: nothing to check
+        return b""
+
+
+def _oversized_sheet(archive: zipfile.ZipFile) -> tuple[str, str] | None:
+    """(sheet, last cell) of a visible sheet whose grid would exceed MAX_GRID_CELLS. One
+    value typed in XFD1048576 makes a 5 KB file a grid of 17 billion cells, and calamine
+    aborts the process when that allocation fails (checked with calamine 0.37)."""
+    for name, (member, state) in _sheet_parts(archive).items():
+        if state != "visible" and name != METADATA_SHEET:
+            continue
+        try:
+            refs = _CELL_REF.findall(archive.read(member))
+        except Exception:
+            continue
+        rows = max((int(number) for _, number in refs), default=0)
+        columns = max((_column_number(letters) for letters, _ in refs if letters), default=0)
+        if rows * columns > MAX_GRID_CELLS:
+            return name, a1(rows - 1, columns - 1)
+    return None
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
 
 
 def _formula_cells_without_value(archive: zipfile.ZipFile | None, sheet: str) -> set[str]:
     """A1 cells of ``sheet`` holding a formula but no cached result. Such a file was written
     by a program that does not calculate (openpyxl, a script) and never opened in Excel;
     calamine reads those cells as empty."""
-    if archive is None:
-        return set()
-    try:
-        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ElementTree.ParseError):
-        return set()
-    rel_id = next((el.get(f"{{{_R}}}id") for el in book.iter() if el.tag.endswith("}sheet")
-                   and el.get("name") == sheet), None)
-    target = next((el.get("Target") for el in rels if el.get("Id") == rel_id), None)
-    if not target:
-        return set()
-    member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-    try:
-        xml = archive.read(member)
-    except KeyError:
-        return set()
+    xml = _sheet_xml(archive, sheet)
     if b"<f" not in xml and b":f" not in xml:
         return set()
     cells = set()
@@ -231,6 +314,63 @@ _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _CELL_XML = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 _FORMULA_XML = re.compile(rb"<(?:\w+:)?f\b")
 _VALUE_XML = re.compile(rb"<(?:\w+:)?v>")
+_CELL_REF = re.compile(rb'<(?:\w+:)?(?:c|row)\b[^>]*?\br="([A-Z]{0,3})(\d+)"')
+
+
+def _parse(data: bytes) -> tuple[list[_Sheet], dict[str, str]]:
+    return _read_sheets(CalamineWorkbook.from_filelike(io.BytesIO(data)))
+
+
+class _ChildFailed(Exception):
+    """The separate process reading an .xls or .ods died or timed out."""
+
+
+def _parse_in_child(data: bytes) -> tuple[list[_Sheet], dict[str, str]]:
+    """Parse a workbook in a child process. On damaged .xls files (and on any sheet whose
+    last cell is far away) calamine can ask for terabytes of memory, and Rust aborts the
+    whole process on a failed allocation — nothing Python can catch. Only the child dies
+    then; the run goes on. xlsx/xlsm are read in-process: fuzzing showed no aborts and
+    their extent is checked beforehand (:func:`_oversized_sheet`)."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_parse_for_parent, args=(data, sender), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        result = receiver.recv() if receiver.poll(CHILD_TIMEOUT_SECONDS) else None
+    except (EOFError, OSError):
+        result = None
+    finally:
+        receiver.close()
+        child.join(timeout=5)
+        if child.is_alive():
+            child.kill()
+            child.join()
+    if result is None:
+        raise _ChildFailed(f"reader process ended with exit code {child.exitcode}")
+    kind, payload = result
+    if kind == "password":
+        raise PasswordError(payload)
+    if kind == "too-large":
+        raise _GridTooLarge(*payload)
+    if kind == "error":
+        raise _ChildFailed(payload)
+    return payload
+
+
+def _parse_for_parent(data: bytes, sender) -> None:
+    faulthandler.disable()  # an abort here is reported by the parent; no stack dump
+    try:
+        sender.send(("ok", _parse(data)))
+    except PasswordError as exc:
+        sender.send(("password", repr(exc)))
+    except _GridTooLarge as exc:
+        sender.send(("too-large", exc.args))
+    except BaseException as exc:  # noqa: B036 - a Rust panic is a BaseException
+        sender.send(("error", repr(exc)))
+    finally:
+        sender.close()
 
 
 @dataclass
@@ -248,7 +388,7 @@ def _read_sheets(workbook: CalamineWorkbook) -> tuple[list[_Sheet], dict[str, st
     metadata: dict[str, str] = {}
     for meta in workbook.sheets_metadata:
         if meta.name == METADATA_SHEET:
-            rows = workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            rows = workbook.get_sheet_by_name(meta.name).to_python(nrows=100)
             for row in rows:
                 if len(row) >= 2 and str(row[0]).strip():
                     metadata[str(row[0]).strip().lower()] = _text(row[1])
@@ -256,6 +396,8 @@ def _read_sheets(workbook: CalamineWorkbook) -> tuple[list[_Sheet], dict[str, st
         if meta.visible != SheetVisibleEnum.Visible or meta.typ != SheetTypeEnum.WorkSheet:
             continue
         sheet = workbook.get_sheet_by_name(meta.name)
+        if sheet.end and (sheet.end[0] + 1) * (sheet.end[1] + 1) > MAX_GRID_CELLS:
+            raise _GridTooLarge(meta.name, a1(*sheet.end))
         merged = {start: end[1] for start, end in (sheet.merged_cell_ranges or [])}
         sheets.append(_Sheet(meta.name, sheet.to_python(skip_empty_area=False), merged))
     return sheets, metadata
@@ -263,9 +405,15 @@ def _read_sheets(workbook: CalamineWorkbook) -> tuple[list[_Sheet], dict[str, st
 
 # -- values ------------------------------------------------------------------------------
 
-def a1(row: int, column: int) -> str:
-    """0-based grid position → A1 cell name."""
-    return f"{get_column_letter(column + 1)}{row + 1}"
+def a1(row: int, column: int | None) -> str:
+    """0-based grid position → A1 cell name ("" without a column)."""
+    if column is None:
+        return ""
+    letters, number = "", column + 1
+    while number:  # no upper bound: a damaged file may claim column 60000
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row + 1}"
 
 
 def _clean(value: object) -> object:
@@ -294,6 +442,7 @@ def _windows(text: str) -> list[str]:
     return [" ".join(words[i:i + n]) for n in (3, 2, 1) for i in range(len(words) - n + 1)]
 
 
+@lru_cache(maxsize=2048)
 def period_in_text(value: object) -> str | None:
     """The quarter a cell, title, sheet name or file name mentions, if any."""
     if isinstance(value, date):  # a datetime is a date too
@@ -305,12 +454,14 @@ def period_in_text(value: object) -> str | None:
     return found or next((p for w in _windows(text) if (p := parse_period(w))), None)
 
 
+@lru_cache(maxsize=2048)
 def quarter_number(text: object) -> int | None:
     """``Q3``, ``3``, ``3e kwartaal``, ``kwartaal 3`` → 3."""
     match = _QUARTER.match(re.sub(r"\s+", " ", _text(text).lower()))
     return int(match.group(1)) if match else None
 
 
+@lru_cache(maxsize=1024)
 def _is_quarter_label(text: str) -> bool:
     return parse_period(text) is not None or quarter_number(text) is not None
 
@@ -333,72 +484,68 @@ def _as_date(value: object) -> date | None:
 
 @dataclass
 class _Found:
-    """A value found for the municipality, the period or a year, and where."""
+    """A file-level value (municipality, period, year, date) and where it was read."""
 
-    value: str | None          # canonical value, None if the text did not resolve
+    value: object              # canonical value, None if the text did not resolve
     text: str = ""             # as written
-    cell: str = ""             # A1 cell on the data sheet ("" for names, metadata)
+    cell: str = ""             # A1 cell on the data sheet ("" for names and metadata)
+
+
+#: What each file-level target looks for in the metadata sheet and in a table column.
+_METADATA_KEYS = {"municipality": ("gemeente", "gemeente_code"), "period": ("periode",),
+                  "submitted_on": ("ingevuld_op",), "year": ()}
+_COLUMN_FIELD = {"municipality": "gemeente"}
 
 
 class _Reader:
+    """Reads the sheet that fits a layout best into rows, totals and findings."""
+
     def __init__(self, submission: Submission, programme: Programme,
                  specs: list[LayoutSpec], sheets: list[_Sheet],
                  metadata: dict[str, str], archive: zipfile.ZipFile | None) -> None:
-        self.submission = submission
-        self.programme = programme
-        self.specs = specs
-        self.sheets = sheets
-        self.metadata = metadata
-        self.archive = archive
-        self.file = submission.path
-        self.findings = submission.findings
+        self.submission, self.programme, self.specs = submission, programme, specs
+        self.sheets, self.metadata, self.archive = sheets, metadata, archive
+        self.file, self.findings = submission.path, submission.findings
         self.rows: list[dict] = []
         self.totals: list[dict] = []
         self._reported: set[tuple[str, str]] = set()
+        self._file_period: _Found | None | bool = False  # False: not looked up yet
 
     # -- choosing the layout ------------------------------------------------------------
     def read(self) -> None:
         matches = [match_header(spec, sheet.name, index, sheet.grid, _is_quarter_label)
                    for spec in self.specs for index, sheet in enumerate(self.sheets)]
         best = max(matches, key=HeaderMatch.rank)
-        self._use_sheet(best)
+        sheet = self.sheets[best.sheet_index]
+        self.sheet, self.grid, self.merged = sheet.name, sheet.grid, sheet.merged
+        self.match, self.spec, self.header = best, best.spec, best.row
         if not best.fits:
-            self._unknown_layout(best)
+            missing = [
+                "kwartaalkoppen (Q1 … Q4) boven de kolomkoppen" if name == "kwartaalkoppen"
+                else f"'{best.spec.header_name(name)}'"
+                for name in (best.missing_required if best.row >= 0 else best.spec.required)]
+            self.findings.append(finding(
+                "indeling-onbekend", file=self.file, sheet=self.sheet, cell=self._header_cell(),
+                layout=best.spec.title, missing=", ".join(missing),
+                detail=f"closest layout {best.spec.name}, header row {best.row + 1}"))
             return
-        self.match, self.spec = best, best.spec
         self.submission.layout, self.submission.sheet = self.spec.name, self.sheet
-        header_cell = self._header_cell()
         for missing in best.missing_required:
             self.findings.append(finding(
-                "kolom-ontbreekt", file=self.file, sheet=self.sheet, cell=header_cell,
+                "kolom-ontbreekt", file=self.file, sheet=self.sheet, cell=self._header_cell(),
                 column=self.spec.header_name(missing), detail=f"layout {self.spec.name}"))
-        self.file_municipality = self._find_municipality()
-        self.submission.submitted_on = self._find_submitted_on()
-        reader = {"wide": self._read_wide, "quarter-groups": self._read_groups,
-                  "long": self._read_long}[self.spec.orientation]
-        reader()
+        self.municipality = self._find_municipality()
+        found = self._lookup("submitted_on", lambda value, explicit: _as_date(value))
+        self.submission.submitted_on = found.value if found else None  # type: ignore[assignment]
+        {"wide": self._read_wide, "quarter-groups": self._read_groups,
+         "long": self._read_long}[self.spec.orientation]()
         self._finish()
 
-    def _unknown_layout(self, best: HeaderMatch) -> None:
-        missing = []
-        for name in best.missing_required if best.row >= 0 else best.spec.required:
-            missing.append("kwartaalkoppen (Q1 … Q4) boven de kolomkoppen"
-                           if name == "kwartaalkoppen" else f"'{best.spec.header_name(name)}'")
-        self.findings.append(finding(
-            "indeling-onbekend", file=self.file, sheet=best.sheet,
-            cell=self._header_cell() if best.row >= 0 else "", layout=best.spec.title,
-            missing=", ".join(missing),
-            detail=f"closest layout {best.spec.name}, sheet {best.sheet!r}, row {best.row + 1}"))
-
-    def _use_sheet(self, match: HeaderMatch) -> None:
-        sheet = self.sheets[match.sheet_index]
-        self.sheet, self.grid, self.merged = sheet.name, sheet.grid, sheet.merged
-        self.header = match.row
-
     def _header_cell(self) -> str:
+        if self.header < 0:
+            return ""
         row = self.grid[self.header]
-        column = next((c for c, v in enumerate(row) if _clean(v) is not None), 0)
-        return a1(self.header, column)
+        return a1(self.header, next((c for c, v in enumerate(row) if _clean(v) is not None), 0))
 
     # -- cells --------------------------------------------------------------------------
     def value(self, r: int, c: int | None) -> object:
@@ -413,351 +560,264 @@ class _Reader:
     def _data_rows(self) -> range:
         return range(self.header + 1, len(self.grid))
 
-    def _above_header(self):
+    def _above_header(self) -> Iterator[tuple[int, int, object]]:
         """(row, column, value) of every filled cell above the header row."""
         for r in range(self.header):
             for c, raw in enumerate(self.grid[r]):
-                value = _clean(raw)
-                if value is not None:
+                if (value := _clean(raw)) is not None:
                     yield r, c, value
 
-    def _label(self, sources: Sources) -> tuple[object, str, str] | None:
+    def _label(self, sources: Sources) -> tuple[object, str] | None:
         """The value next to a label cell (``Gemeente:`` | ``Huizen``) or after the colon in
-        the label cell itself (``Periode: 3e kwartaal 2021``): (value, value cell, label
-        cell). The value must be in the cell right after the label (or after the label's
-        merged range), so a hint further right is never taken for an empty input cell."""
-        keys = sources.label_keys
+        the label cell itself (``Periode: 3e kwartaal 2021``), with its cell. The value must
+        be in the cell right after the label (or after the label's merged range), so a hint
+        further right is never taken for an empty input cell."""
         for r, c, value in self._above_header():
-            if not isinstance(value, str):
-                continue
-            head, colon, tail = value.partition(":")
-            if normalise_name(head) not in keys:
-                continue
-            if colon and tail.strip():
-                return tail.strip(), a1(r, c), a1(r, c)
-            after = self.merged.get((r, c), c) + 1
-            return self.value(r, after), a1(r, after), a1(r, c)
+            if isinstance(value, str):
+                head, colon, tail = value.partition(":")
+                if header_key(head) in sources.label_keys:
+                    if colon and tail.strip():
+                        return tail.strip(), a1(r, c)
+                    after = self.merged.get((r, c), c) + 1
+                    return self.value(r, after), a1(r, after)
         return None
 
-    def _cell(self, name: str) -> tuple[object, str]:
-        match = re.fullmatch(r"([A-Z]+)(\d+)", name.split(":", 1)[1].strip().upper())
+    def _cell(self, source: str) -> tuple[object, str]:
+        """The value of ``cell:B3``."""
+        cell = source.partition(":")[2].strip().upper()
+        match = re.fullmatch(r"([A-Z]{1,3})(\d+)", cell)
         if not match:
             return None, ""
-        letters, number = match.groups()
         column = 0
-        for letter in letters:
+        for letter in match.group(1):
             column = column * 26 + ord(letter) - 64
-        return self.value(int(number) - 1, column - 1), name.split(":", 1)[1].strip().upper()
+        return self.value(int(match.group(2)) - 1, column - 1), cell
 
-    # -- municipality -------------------------------------------------------------------
-    def _municipality_in_text(self, text: object) -> str | None:
-        whole = self.programme.municipality(_text(text))
-        return whole or next((m for w in _windows(_text(text))
-                              if (m := self.programme.municipality(w))), None)
-
-    def _find_municipality(self) -> _Found | None:
-        """The file's municipality from the spec's sources, first hit wins; an explicit value
-        that is not a municipality (label, cell, column) is kept to report if nothing else
-        resolves. Row-level ``column`` values are read per row as well."""
-        failed: _Found | None = None
-        for source in self.spec.municipality.order:
-            found = self._municipality_from(source)
-            if found is None:
-                continue
-            if found.value:
-                return found
-            failed = failed or found
-        if failed is not None:
-            self._unknown_municipality(failed.text, failed.cell)
-            return failed
-        first = self.spec.municipality.order[0] if self.spec.municipality.order else ""
-        self.findings.append(finding(
-            "gemeente-ontbreekt", file=self.file, sheet=self.sheet, where=self._where(first),
-            detail=f"no municipality from {self.spec.municipality.order}"))
-        return None
-
-    def _municipality_from(self, source: str) -> _Found | None:
-        resolve = self.programme.municipality
+    # -- file-level values: municipality, period, year, fill-in date ----------------------
+    def _candidates(self, target: str, source: str
+                    ) -> Iterator[tuple[object, str, bool]]:
+        """(value, cell, explicit) from one source. An explicit value was written to answer
+        the question (next to a label, in a named cell, in metadata or a column), so one
+        that does not resolve is reported; titles and names are only searched."""
+        sources = self.spec.period if target == "year" else getattr(self.spec, target)
         if source == "label":
-            hit = self._label(self.spec.municipality)
-            if hit and hit[0] is not None:
-                return _Found(resolve(_text(hit[0])), _text(hit[0]), hit[1])
-        elif source == "title":
-            titles = [(r, c, v) for r, c, v in self._above_header() if isinstance(v, str)]
-            for r, c, value in titles:
-                if name := self._municipality_in_text(value):
-                    return _Found(name, value, a1(r, c))
-            for r, c, value in titles:  # "Gemeente Hilverson": a title, misspelt
-                if re.match(r"(?i)gemeente\s+\w", value) and ":" not in value:
-                    return _Found(None, value, a1(r, c))
-        elif source.startswith("cell:"):
-            value, cell = self._cell(source)
-            if value is not None:
-                return _Found(resolve(_text(value)), _text(value), cell)
-        elif source == "metadata":
-            text = self.metadata.get("gemeente") or self.metadata.get("gemeente_code")
-            if text:
-                return _Found(resolve(text), text)
-        elif source == "column":
-            c = self.column("gemeente")
-            for r in self._data_rows():
-                if (value := self.value(r, c)) is not None:
-                    return _Found(resolve(_text(value)), _text(value), a1(r, c))
-        elif source == "sheet-name":
-            if name := self._municipality_in_text(self.sheet):
-                return _Found(name, self.sheet)
-        elif source == "filename":
-            if name := self._municipality_in_text(self.file.stem):
-                return _Found(name, self.file.name)
-        return None
-
-    def _unknown_municipality(self, text: str, cell: str) -> None:
-        if ("gemeente", text) in self._reported:
-            return
-        self._reported.add(("gemeente", text))
-        self.findings.append(finding(
-            "gemeente-onbekend", file=self.file, sheet=self.sheet if cell else "", cell=cell,
-            value=text, expected=", ".join(self.programme.municipalities.index),
-            detail="not a programme municipality"))
-
-    def _row_municipality(self, r: int) -> str | None:
-        c = self.column("gemeente")
-        if "column" in self.spec.municipality.order and c is not None:
-            value = self.value(r, c)
-            if value is not None:
-                name = self.programme.municipality(_text(value))
-                if name is None:
-                    self._unknown_municipality(_text(value), a1(r, c))
-                return name
-        return self.file_municipality.value if self.file_municipality else None
-
-    # -- period -------------------------------------------------------------------------
-    def _file_period(self) -> _Found | None:
-        """The period for the whole sheet (layouts with one quarter per file)."""
-        if hasattr(self, "_file_period_found"):
-            return self._file_period_found
-        failed: _Found | None = None
-        result: _Found | None = None
-        for source in self.spec.period.order:
-            found = self._period_from(source)
-            if found is None:
-                continue
-            if found.value:
-                result = found
-                break
-            failed = failed or found
-        if result is None and failed is not None:
-            self._invalid_period(failed.text, failed.cell)
-            result = failed
-        elif result is None:
-            order = [s for s in self.spec.period.order if s not in ("columns", "groups")]
-            self.findings.append(finding(
-                "periode-ontbreekt", file=self.file, sheet=self.sheet,
-                where=self._where(order[0] if order else ""),
-                detail=f"no period from {self.spec.period.order}"))
-        self._file_period_found = result
-        return result
-
-    def _period_from(self, source: str) -> _Found | None:
-        if source == "label":
-            hit = self._label(self.spec.period)
-            if hit and hit[0] is not None:
-                return _Found(period_in_text(hit[0]), _text(hit[0]), hit[1])
+            if (hit := self._label(sources)) is not None and hit[0] is not None:
+                yield hit[0], hit[1], True
         elif source == "title":
             for r, c, value in self._above_header():
-                if isinstance(value, str) and (period := period_in_text(value)):
-                    return _Found(period, value, a1(r, c))
+                yield value, a1(r, c), False
         elif source.startswith("cell:"):
             value, cell = self._cell(source)
             if value is not None:
-                return _Found(period_in_text(value), _text(value), cell)
+                yield value, cell, True
         elif source == "metadata":
-            if text := self.metadata.get("periode"):
-                return _Found(parse_period(text), text)
+            for key in _METADATA_KEYS[target]:
+                if self.metadata.get(key):
+                    yield self.metadata[key], "", True
+        elif source == "column" and (c := self.column(_COLUMN_FIELD[target])) is not None:
+            r = next((r for r in self._data_rows() if self.value(r, c) is not None), None)
+            if r is not None:
+                yield self.value(r, c), a1(r, c), True
         elif source == "sheet-name":
-            if period := period_in_text(self.sheet):
-                return _Found(period, self.sheet)
+            yield self.sheet, "", False
         elif source == "filename":
-            if period := period_in_text(self.file.stem):
-                return _Found(period, self.file.name)
-        return None  # "columns" and "groups" are read per row
+            yield self.file.stem, "", False
 
-    def _find_year(self) -> tuple[int | None, str]:
-        """The year for bare quarter labels (``Q3``): ``period.year_from`` sources."""
-        for source in self.spec.period.year_from:
-            texts: list[tuple[object, str]] = []
-            if source == "title":
-                texts = [(v, a1(r, c)) for r, c, v in self._above_header()]
-            elif source.startswith("cell:"):
-                texts = [self._cell(source)]
-            elif source == "sheet-name":
-                texts = [(self.sheet, "")]
-            elif source == "filename":
-                texts = [(self.file.stem, "")]
-            for text, cell in texts:
-                if isinstance(text, int) and 1900 <= text < 2100:
-                    return text, cell
-                if match := _YEAR.search(_text(text)):
-                    return int(match.group(1)), cell
-        return None, ""
+    def _lookup(self, target: str, resolve: Callable[[object, bool], object]) -> _Found | None:
+        """First value the spec's sources give for ``target`` that ``resolve(value,
+        explicit)`` accepts; else the first explicit value that it did not (to report);
+        else None."""
+        spec_sources = self.spec.period if target == "year" else getattr(self.spec, target)
+        order = spec_sources.year_from if target == "year" else spec_sources.order
+        failed = None
+        for source in order:
+            for value, cell, explicit in self._candidates(target, source):
+                if (resolved := resolve(value, explicit)) is not None:
+                    return _Found(resolved, _text(value), cell)
+                if explicit and failed is None:
+                    failed = _Found(None, _text(value), cell)
+        return failed
+
+    def _find_municipality(self) -> _Found | None:
+        def resolve(value: object, explicit: bool) -> str | None:
+            text = _text(value)
+            return self.programme.municipality(text) or (None if explicit else next(
+                (m for w in _windows(text) if (m := self.programme.municipality(w))), None))
+
+        found = self._lookup("municipality", resolve)
+        if found is None and "title" in self.spec.municipality.order:
+            found = next((_Found(None, v, a1(r, c)) for r, c, v in self._above_header()
+                          if isinstance(v, str) and re.match(r"(?i)gemeente\s+\w[^:]*$", v)),
+                         None)  # "Gemeente Hilverson": a title naming a municipality, misspelt
+        if found is not None and found.value is None:
+            self._unknown_municipality(found.text, found.cell)
+        elif found is None:
+            self._missing("gemeente-ontbreekt", self.spec.municipality)
+        return found
+
+    def _unknown_municipality(self, text: str, cell: str) -> None:
+        if ("gemeente", text) not in self._reported:
+            self._reported.add(("gemeente", text))
+            self.findings.append(finding(
+                "gemeente-onbekend", file=self.file, sheet=self.sheet, cell=cell, value=text,
+                expected=", ".join(self.programme.municipalities.index),
+                detail="not a programme municipality"))
+
+    def _row_municipality(self, r: int) -> str | None:
+        """A row's own Gemeente column when the layout has one, else the file's."""
+        c = self.column("gemeente")
+        if "column" in self.spec.municipality.order and (value := self.value(r, c)) is not None:
+            if (name := self.programme.municipality(_text(value))) is None:
+                self._unknown_municipality(_text(value), a1(r, c))
+            return name
+        return self.municipality.value if self.municipality else None  # type: ignore[return-value]
+
+    def _sheet_period(self) -> _Found | None:
+        """The period for the whole sheet (layouts with one quarter per sheet), once."""
+        if self._file_period is False:
+            found = self._lookup("period", lambda value, explicit: period_in_text(value))
+            if found is not None and found.value is None:
+                self._invalid_period(found.text, found.cell)
+            elif found is None:
+                self._missing("periode-ontbreekt", self.spec.period)
+            self._file_period = found
+        return self._file_period  # type: ignore[return-value]
+
+    def _year(self) -> int | None:
+        """The year for bare quarters (``Q3``, ``3``): ``[period] year_from`` sources."""
+        def resolve(value: object, explicit: bool) -> int | None:
+            match = _YEAR.search(_text(value))
+            return int(match.group(1)) if match else None
+
+        found = self._lookup("year", resolve)
+        return found.value if found else None  # type: ignore[return-value]
 
     def _invalid_period(self, text: str, cell: str) -> None:
-        if ("periode", cell or text) in self._reported:
-            return
-        self._reported.add(("periode", cell or text))
-        self.findings.append(finding(
-            "periode-ongeldig", file=self.file, sheet=self.sheet if cell else "", cell=cell,
-            value=text, detail="unreadable period"))
+        if ("periode", cell or text) not in self._reported:
+            self._reported.add(("periode", cell or text))
+            self.findings.append(finding("periode-ongeldig", file=self.file, sheet=self.sheet,
+                                         cell=cell, value=text, detail="unreadable period"))
 
     def _row_period(self, r: int) -> tuple[str | None, str]:
-        """Period of data row ``r``: its own Periode or Jaar + Kwartaal columns when the
-        layout reads periods per row, else the sheet's period."""
+        """(period, cell) of data row ``r``: its own Periode, or Jaar + Kwartaal, columns
+        when the layout reads periods per row (``columns``), else the sheet's period."""
+        c_period, c_quarter = self.column("periode"), self.column("kwartaal")
         if "columns" in self.spec.period.order:
-            c_period, c_year, c_quarter = (self.column("periode"), self.column("jaar"),
-                                           self.column("kwartaal"))
-            text, cell = self.value(r, c_period), a1(r, c_period) if c_period is not None else ""
-            quarter = self.value(r, c_quarter)
-            if text is None and quarter is not None:
-                year = self.value(r, c_year)
-                cell = a1(r, c_quarter)
-                period = period_in_text(quarter)
+            if (text := self.value(r, c_period)) is not None:
+                cell, period = a1(r, c_period), period_in_text(text)
+            elif (quarter := self.value(r, c_quarter)) is not None:
+                year = self.value(r, self.column("jaar"))
+                cell, period = a1(r, c_quarter), period_in_text(quarter)
                 if period is None and quarter_number(quarter):
-                    if year is None:
-                        year = self._find_year()[0]
+                    year = year if year is not None else self._year()
                     if year is not None and _YEAR.fullmatch(_text(year)):
                         period = f"{_text(year)}-Q{quarter_number(quarter)}"
                 text = f"{_text(year)} {_text(quarter)}".strip()
-                if period is None:
-                    self._invalid_period(text, cell)
-                return period, cell
+            else:
+                text = None
             if text is not None:
-                period = period_in_text(text)
                 if period is None:
                     self._invalid_period(_text(text), cell)
                 return period, cell
-        found = self._file_period()
-        return (found.value, found.cell) if found else (None, "")
+        found = self._sheet_period()
+        return (found.value, found.cell) if found else (None, "")  # type: ignore[return-value]
 
-    def _where(self, source: str) -> str:
-        """Dutch hint where the missing value belongs, for *-ontbreekt messages."""
-        if source.startswith("cell:"):
-            return f" in cel {source[5:]} (blad {self.sheet})"
-        if source == "label":
-            return f" bovenaan blad {self.sheet}"
-        if source in ("column", "columns"):
-            return " in de kolommen van de tabel"
-        if source == "filename":
-            return " in de bestandsnaam"
-        return ""
-
-    # -- fill-in date -------------------------------------------------------------------
-    def _find_submitted_on(self) -> date | None:
-        for source in self.spec.submitted_on.order:
-            value: object = None
-            if source == "label":
-                hit = self._label(self.spec.submitted_on)
-                value = hit[0] if hit else None
-            elif source.startswith("cell:"):
-                value = self._cell(source)[0]
-            elif source == "metadata":
-                value = self.metadata.get("ingevuld_op")
-            if (day := _as_date(value)) is not None:
-                return day
-        return None
+    def _missing(self, code: str, sources: Sources) -> None:
+        """``gemeente-ontbreekt`` / ``periode-ontbreekt``, saying in Dutch where the value
+        belongs: the empty cell after its label if the sheet has one, else the first
+        source of the spec."""
+        source = next((s for s in sources.order if s not in ("groups", "metadata")), "")
+        hit = self._label(sources) if "label" in sources.order else None
+        cell = hit[1] if hit else source[5:] if source.startswith("cell:") else ""
+        where = f" in cel {cell} (blad {self.sheet})" if cell else {
+            "label": f" bovenaan blad {self.sheet}", "title": f" bovenaan blad {self.sheet}",
+            "column": " in de kolommen van de tabel", "columns": " in de kolommen van de tabel",
+            "filename": " in de bestandsnaam", "sheet-name": " in de bladnaam"}.get(source, "")
+        self.findings.append(finding(code, file=self.file, sheet=self.sheet, cell=cell,
+                                     where=where, detail=f"nothing found in {sources.order}"))
 
     # -- rows ---------------------------------------------------------------------------
     def _new_row(self, r: int, municipality: str | None, period: tuple[str | None, str],
                  code_column: int | None, name_column: int | None) -> dict:
+        code, name = self.value(r, code_column), self.value(r, name_column)
         row = dict.fromkeys(ROW_COLUMNS)
         row.update({f"cel_{f}": "" for f in _VALUE_FIELDS})
-        code_text = self.value(r, code_column)
-        name_text = self.value(r, name_column)
         row.update(gemeente=municipality, periode=period[0], cel_periode=period[1],
-                   blad=self.sheet,
-                   project_tekst=_text(name_text if name_text is not None else code_text) or None,
-                   cel_project=a1(r, name_column if name_text is not None or code_column is None
-                                  else code_column))
-        row["_code"], row["_r"] = _text(code_text), r
+                   blad=self.sheet, project_tekst=_text(name if name is not None else code) or None,
+                   cel_project=a1(r, code_column if name is None and code is not None
+                                  else name_column),
+                   _code=_text(code), _r=r)
         return row
 
     def _set(self, row: dict, field_name: str, r: int, c: int | None) -> None:
-        if c is None:
-            return
-        value = self.value(r, c)
-        if value is None and self.spec.blank_cell == "zero" and field_name != "toelichting":
-            value = 0
-        row[field_name] = value
-        row[f"cel_{field_name}"] = a1(r, c)
+        if c is not None:
+            value = self.value(r, c)
+            if value is None and self.spec.blank_cell == "zero" and field_name != "toelichting":
+                value = 0
+            row[field_name], row[f"cel_{field_name}"] = value, a1(r, c)
+
+    def _project_code(self, row: dict) -> str | None:
+        return self.programme.project_code(row["_code"]) or \
+            self.programme.project_code(row["project_tekst"])
 
     def _is_total(self, row: dict) -> bool:
-        key = normalise_name(row["project_tekst"] or "")
+        key = header_key(row["project_tekst"] or "")
         return bool(key) and any(key.startswith(t) for t in self.spec.total_keys) and \
-            self.programme.project_code(row["project_tekst"]) is None
+            self._project_code(row) is None
 
-    def _keep(self, row: dict, fields: tuple[str, ...] = INDICATOR_CODES) -> None:
+    def _keep(self, row: dict) -> None:
         """File a row under totals, rows or nowhere (a blank line or a footnote)."""
         if self._is_total(row):
             self.totals.append(row)
-            return
-        has_values = any(row[f] is not None for f in fields)
-        known = self.programme.project_code(row["_code"]) or \
-            self.programme.project_code(row["project_tekst"])
-        if known or has_values:
+        elif self._project_code(row) or any(row[f] is not None for f in INDICATOR_CODES):
             self.rows.append(row)
 
     def _read_wide(self) -> None:
         code_column, name_column = self.column("projectcode"), self.column("project")
         for r in self._data_rows():
-            row = self._new_row(r, self._row_municipality(r), (None, ""), code_column,
-                                name_column)
+            row = self._new_row(r, None, (None, ""), code_column, name_column)
             for field_name in _VALUE_FIELDS:
                 self._set(row, field_name, r, self.column(field_name))
-            if row["project_tekst"] is None and all(row[f] is None for f in INDICATOR_CODES):
-                continue
-            row["periode"], row["cel_periode"] = self._row_period(r)
-            self._keep(row)
+            if row["project_tekst"] is not None or any(row[f] is not None
+                                                       for f in INDICATOR_CODES):
+                row["gemeente"] = self._row_municipality(r)
+                row["periode"], row["cel_periode"] = self._row_period(r)
+                self._keep(row)
 
     def _read_groups(self) -> None:
         """Quarter groups (Huizen): the same indicator columns repeated under a quarter
         label. A label cell merged over its group is read at its first column only, so a
         label covers every column up to the next label."""
-        label_row = self.header + self.spec.group_label_row
         starts = [c for c, _ in self.match.groups]
         ends = [*starts[1:], max(len(self.grid[self.header]), starts[-1] + 1)]
-        row_fields = {f: [c for c in cols if c < starts[0]]
-                      for f, cols in self.match.columns.items()}
-        code_column = (row_fields.get("projectcode") or [None])[0]
-        name_column = (row_fields.get("project") or [None])[0]
-        data_rows = list(self._data_rows())
-        year, _ = self._find_year()
+        code_column, name_column = (
+            next((c for c in self.match.columns.get(f, []) if c < starts[0]), None)
+            for f in ("projectcode", "project"))
+        year = self._year()
         for (start, label), end in zip(self.match.groups, ends, strict=True):
             columns = {f: next((c for c in cols if start <= c < end), None)
                        for f, cols in self.match.columns.items() if f in _VALUE_FIELDS}
-            period = parse_period(label)
-            if period is None and year is not None:
-                period = f"{year}-Q{quarter_number(label)}"
-            cell = a1(label_row, start)
+            cell = a1(self.header + self.spec.group_label_row, start)
+            period = parse_period(label) or (f"{year}-Q{quarter_number(label)}" if year else None)
             if period is None:
                 self.findings.append(finding(
-                    "periode-ontbreekt", file=self.file, sheet=self.sheet,
+                    "periode-ontbreekt", file=self.file, sheet=self.sheet, cell=cell,
                     where=f" (het jaar bij '{label}' in cel {cell}, of in de bladnaam)",
                     detail="quarter label without a year"))
-            group_rows = []
-            for r in data_rows:
-                row = self._new_row(r, self._row_municipality(r), (period, cell), code_column,
-                                    name_column)
+            group = []
+            for r in self._data_rows():
+                row = self._new_row(r, None, (period, cell), code_column, name_column)
                 for field_name, c in columns.items():
                     self._set(row, field_name, r, c)
-                if row["project_tekst"] is None and all(
-                        row[f] is None for f in INDICATOR_CODES):
-                    continue
-                group_rows.append(row)
-            reported = any(row[f] is not None for row in group_rows if not self._is_total(row)
+                if row["project_tekst"] is not None or any(row[f] is not None
+                                                           for f in INDICATOR_CODES):
+                    row["gemeente"] = self._row_municipality(r)
+                    group.append(row)
+            reported = any(row[f] is not None for row in group if not self._is_total(row)
                            for f in INDICATOR_CODES)
-            if not reported and self.spec.blank_group == "not-reported":
-                continue  # a quarter not yet reported: no rows, no warnings
-            for row in group_rows:
-                self._keep(row)
+            if reported or self.spec.blank_group != "not-reported":
+                for row in group:  # a quarter not yet reported gives no rows, no warnings
+                    self._keep(row)
 
     def _read_long(self) -> None:
         """One line per project × indicator × quarter (Gooise Meren's export); lines of the
@@ -766,43 +826,33 @@ class _Reader:
         words = self.spec.indicator_words
         c_project, c_code = self.column("project"), self.column("projectcode")
         c_indicator, c_amount = self.column("indicator"), self.column("aantal")
-        c_remark = self.column("toelichting")
         open_rows: dict[tuple, dict] = {}
         for r in self._data_rows():
-            project = self.value(r, c_project) if c_project is not None else None
-            word, amount = self.value(r, c_indicator), self.value(r, c_amount)
-            if project is None and word is None and amount is None:
+            project, word = self.value(r, c_project), self.value(r, c_indicator)
+            if project is None and word is None and self.value(r, c_amount) is None:
                 continue
-            indicator = words.get(normalise_name(_text(word)))
-            if indicator is None:
+            if (indicator := words.get(header_key(_text(word)))) is None:
                 self.findings.append(finding(
                     "indicator-onbekend", file=self.file, sheet=self.sheet,
                     cell=a1(r, c_indicator), value=_text(word),
                     expected=", ".join(f"'{w[0]}'" for w in self.spec.indicators.values()),
                     detail="indicator word not in the layout's [indicators]"))
                 continue
-            municipality = self._row_municipality(r)
-            period = self._row_period(r)
-            key = (municipality, period[0], normalise_name(_text(project)))
+            municipality, period = self._row_municipality(r), self._row_period(r)
+            key = (municipality, period[0], header_key(_text(project)))
             row = open_rows.get(key)
-            if row is None or row[indicator] is not None or row[f"cel_{indicator}"]:
-                row = self._new_row(r, municipality, period, c_code, c_project)
-                open_rows[key] = row
-                self._keep_long(row)
+            if row is None or row[f"cel_{indicator}"]:
+                row = open_rows[key] = self._new_row(r, municipality, period, c_code, c_project)
+                (self.totals if self._is_total(row) else self.rows).append(row)
             self._set(row, indicator, r, c_amount)
-            if c_remark is not None and row["toelichting"] is None:
-                self._set(row, "toelichting", r, c_remark)
-
-    def _keep_long(self, row: dict) -> None:
-        (self.totals if self._is_total(row) else self.rows).append(row)
+            if row["toelichting"] is None:
+                self._set(row, "toelichting", r, self.column("toelichting"))
 
     # -- finishing ----------------------------------------------------------------------
     def _finish(self) -> None:
         for row in self.rows:
-            code = self.programme.project_code(row["_code"]) or \
-                self.programme.project_code(row["project_tekst"])
-            row["projectcode"] = code
-            if code is None:
+            row["projectcode"] = self._project_code(row)
+            if row["projectcode"] is None:
                 text = row["project_tekst"] or "(leeg)"
                 suggestion = self.programme.suggest_project(text)
                 self.findings.append(finding(
@@ -810,26 +860,23 @@ class _Reader:
                     cell=row["cel_project"], value=text,
                     suggestion=f" Bedoelde u '{suggestion}'?" if suggestion else "",
                     detail="no programme project, code or alias"))
-        read_cells = {row[f"cel_{f}"] for row in self.rows + self.totals for f in _VALUE_FIELDS}
-        for cell in sorted(_formula_cells_without_value(self.archive, self.sheet) & read_cells,
+        read = {row[f"cel_{f}"] for row in self.rows + self.totals for f in _VALUE_FIELDS}
+        for cell in sorted(_formula_cells_without_value(self.archive, self.sheet) & read,
                            key=_cell_order):
             self.findings.append(finding("formule-zonder-waarde", file=self.file,
                                          sheet=self.sheet, cell=cell,
                                          detail="formula without cached value"))
-        self.submission.rows = _frame(self.rows)
-        self.submission.totals = _frame(self.totals)
-        names = [row["gemeente"] for row in self.rows if row["gemeente"]]
-        found = self.file_municipality
+        self.submission.rows, self.submission.totals = _frame(self.rows), _frame(self.totals)
         c = self.column("gemeente")
-        if names and c is not None and self.value(self.rows[0]["_r"], c) is not None:
-            # a per-row Gemeente column: the submission's municipality is its usual value
-            self.submission.municipality = Counter(names).most_common(1)[0][0]
-            self.submission.municipality_cell = next(
-                a1(row["_r"], c) for row in self.rows
-                if row["gemeente"] == self.submission.municipality)
-        elif found is not None:
-            self.submission.municipality = found.value
-            self.submission.municipality_cell = found.cell
+        per_row = [(row["gemeente"], a1(row["_r"], c)) for row in self.rows
+                   if c is not None and row["gemeente"] and self.value(row["_r"], c) is not None]
+        if per_row:  # a Gemeente column: the submission's municipality is its usual value
+            name = Counter(n for n, _ in per_row).most_common(1)[0][0]
+            self.submission.municipality = name
+            self.submission.municipality_cell = next(cell for n, cell in per_row if n == name)
+        elif self.municipality is not None:
+            self.submission.municipality = self.municipality.value  # type: ignore[assignment]
+            self.submission.municipality_cell = self.municipality.cell
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import fnmatch
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -46,6 +46,10 @@ _TOP_KEYS = {"name", "title", "description", "orientation", "sheets", "required"
 _SOURCE_KEYS = {"from", "labels", "year_from"}
 
 
+#: Header texts repeat in every file: normalise each distinct text once.
+header_key = lru_cache(maxsize=4096)(normalise_name)
+
+
 class LayoutError(XlmonitorError):
     """A layout spec file is malformed. The message names the file and the key."""
 
@@ -60,7 +64,7 @@ class Sources:
     labels: tuple[str, ...] = ()          # texts of label cells ("Gemeente", "Periode")
     year_from: tuple[str, ...] = ()       # period only: where a bare quarter gets its year
 
-    @property
+    @cached_property
     def label_keys(self) -> frozenset[str]:
         return frozenset(normalise_name(label) for label in self.labels)
 
@@ -298,7 +302,7 @@ def match_header(spec: LayoutSpec, sheet: str, sheet_index: int,
         for c, value in enumerate(row):
             if not isinstance(value, str) or not value.strip():
                 continue
-            key = normalise_name(value)
+            key = header_key(value)
             field_name = aliases.get(key)
             if field_name is None:
                 unrecognised += key not in ignore

@@ -21,27 +21,29 @@ from __future__ import annotations
 import math
 import os
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from xlmonitor.consolidate import DATA_COLUMNS, FINDING_COLUMNS, REGISTER_COLUMNS
 from xlmonitor.dashboard import (
     GREY,
     LIGHT_COLOURS,
+    PROGRAMME_KEY,
     Styles,
-    _table,
+    add_table,
     compute_figures,
-    doelen_layout,
     excel_serial,
     write_dashboard,
-    write_doelen,
     write_gemeenten,
 )
 from xlmonitor.errors import UsageError, WriteError
-from xlmonitor.periods import parse_period
+from xlmonitor.periods import parse_period, period_end
 
 __all__ = ["write_master", "default_generated_at"]
 
@@ -54,9 +56,9 @@ MATRIX_COLOURS: dict[str, tuple[str, str]] = {
     "vervangen": (GREY, "#000000"),
 }
 MATRIX_LEGEND = {
-    "ontvangen": "geldige inzending verwerkt",
-    "afgekeurd": "inzending met fouten, niet verwerkt",
-    "ontbreekt": "nog niets ontvangen",
+    "ontvangen": "verwerkt",
+    "afgekeurd": "fouten: niet verwerkt",
+    "ontbreekt": "nog niet ontvangen",
 }
 _RISKY_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _EPOCH = datetime(1899, 12, 30)
@@ -64,12 +66,15 @@ _EPOCH = datetime(1899, 12, 30)
 
 def write_master(consolidation, path: str | Path, *, peilperiode: str | None = None,
                  vba_project: str | Path | None = None,
-                 generated_at: datetime | None = None) -> Path:
+                 generated_at: datetime | None = None,
+                 settings: Mapping[str, str] | None = None) -> Path:
     """Write the master workbook to ``path`` (``.xlsm`` with ``vba_project``); returns it.
 
     ``peilperiode`` defaults to ``consolidation.peilperiode`` (else the last period).
     ``generated_at`` is shown as "Bijgewerkt" and stored as the creation time; by default it
     is derived from the data (:func:`default_generated_at`) so re-runs give identical bytes.
+    ``settings`` (the Consolideer button's Instelling → Waarde) adds the sheet
+    ``Instellingen`` after ``Doelen`` (:func:`xlmonitor.excel.write_settings_sheet`).
     Raises :class:`UsageError` for an unknown peilperiode or a wrong extension and
     :class:`WriteError` when the file cannot be replaced (open in Excel, read-only folder).
     """
@@ -92,7 +97,7 @@ def write_master(consolidation, path: str | Path, *, peilperiode: str | None = N
 
     tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
     try:
-        _write_workbook(tmp, consolidation, chosen, periods, stamp, vba_project)
+        _write_workbook(tmp, consolidation, chosen, periods, stamp, vba_project, settings)
         os.replace(tmp, path)
     except OSError as exc:
         raise WriteError(
@@ -132,7 +137,8 @@ def _periods(consolidation) -> list[str]:
 
 
 def _write_workbook(target: Path, consolidation, peilperiode: str, periods: list[str],
-                    stamp: datetime, vba_project: str | Path | None) -> None:
+                    stamp: datetime, vba_project: str | Path | None,
+                    settings: Mapping[str, str] | None = None) -> None:
     programme = consolidation.programme
     workbook = xlsxwriter.Workbook(str(target), {
         # A submitted "=HYPERLINK(...)" or "+31 6 ..." must stay text, never a formula/link.
@@ -161,8 +167,151 @@ def _write_workbook(target: Path, consolidation, peilperiode: str, periods: list
         _write_validatie(workbook, styles, consolidation)
         _write_data(workbook, styles, consolidation.data)
         write_doelen(workbook, styles, programme, periods, layout)
+        if settings is not None:
+            from xlmonitor.excel import write_settings_sheet  # does not import xlwings
+
+            write_settings_sheet(workbook, settings, styles)
     finally:
         workbook.close()
+
+
+# -- the Doelen sheet: what the formulas read ----------------------------------------------
+
+@dataclass
+class DoelenLayout:
+    """Cell addresses on ``Doelen`` that Dashboard formulas refer to."""
+
+    thresholds: list[tuple[str, str]]   # (kleur, absolute ref of its 'Vanaf' cell), high → low
+    project_rows: dict[str, int]        # project code → 1-based row in tblProjectinfo
+    project_cols: dict[str, str]        # column name → letter in tblProjectinfo
+    periods_first_row: int              # 1-based rows of tblKwartalen data
+    periods_last_row: int
+
+
+_SETTINGS_ROW = 4          # 0-based row of 'Naam'; Start and Eind follow
+_THRESHOLD_HEADER = 11     # 0-based header row of tblStoplicht
+_TARGET_COL = 4            # tblDoelen starts in column E
+_PROJECT_COL = 13          # tblProjectinfo starts in column N
+TARGET_COLUMNS = ["Projectcode", "Project", "Indicatorcode", "Indicator", "Doel",
+                  "Geldig vanaf", "Geldig tot", "Bron"]
+PROJECT_INFO_COLUMNS = ["Projectcode", "Project", "Status", "Start", "Eind",
+                        "Stuurindicatorcode", "Stuurindicator"]
+
+
+def doelen_layout(programme, periods: list[str]) -> DoelenLayout:
+    thresholds = []
+    for i, kleur in enumerate(programme.thresholds["kleur"]):
+        thresholds.append((str(kleur), f"Doelen!$B${_THRESHOLD_HEADER + 2 + i}"))
+    period_header = _THRESHOLD_HEADER + len(programme.thresholds) + 3
+    project_rows = {code: 5 + i for i, code in enumerate(programme.projects.index)}
+    project_cols = {name: xl_col_to_name(_PROJECT_COL + i)
+                    for i, name in enumerate(PROJECT_INFO_COLUMNS)}
+    return DoelenLayout(thresholds, project_rows, project_cols,
+                        period_header + 2, period_header + 1 + len(periods))
+
+
+def write_doelen(workbook, styles: Styles, programme, periods: list[str],
+                 layout: DoelenLayout) -> None:
+    """Sheet ``Doelen``: programme settings, thresholds, quarters, targets, project dates."""
+    sheet = workbook.add_worksheet("Doelen")
+    sheet.hide_gridlines(2)
+    sheet.set_column(0, 0, 16)
+    sheet.set_column(1, 1, 14)
+    sheet.set_column(2, 2, 24)
+    sheet.set_column(3, 3, 3)
+    sheet.write_string(0, 0, "Doelen en instellingen", styles.title)
+    sheet.write_string(1, 0, "Deze bladen lezen de formules op Dashboard en Gemeenten. Wijzig "
+                             "doelen in programma.xlsx en consolideer opnieuw; een wijziging "
+                             "hier werkt direct door tot de volgende verwerking.", styles.note)
+    sheet.write_string(3, 0, "Programma", styles.section)
+    sheet.write_string(3, 1, "", styles.section)
+    sheet.write_string(3, 2, "", styles.section)
+    settings = [("Naam", str(programme.settings.get("naam", ""))),
+                ("Regio", str(programme.settings.get("regio", "")))]
+    row = _SETTINGS_ROW
+    for key, value in settings:
+        sheet.write_string(row, 0, key, styles.label)
+        sheet.write_string(row, 1, value, styles.text)
+        row += 1
+    for key, day, name in (("Start", programme.start, "ProgrammaStart"),
+                           ("Eind", programme.end, "ProgrammaEind")):
+        sheet.write_string(row, 0, key, styles.label)
+        sheet.write_number(row, 1, excel_serial(day), styles.date)
+        workbook.define_name(name, f"=Doelen!$B${row + 1}")
+        row += 1
+
+    header = _THRESHOLD_HEADER
+    sheet.write_string(header - 1, 0, "Stoplicht (gerealiseerd ÷ verwacht tot nu)",
+                       styles.label)
+    rows = [[str(k), float(v), str(b or "")] for k, v, b in
+            zip(programme.thresholds["kleur"], programme.thresholds["vanaf"],
+                programme.thresholds["betekenis"], strict=True)]
+    add_table(sheet, header, 0, ["Kleur", "Vanaf", "Betekenis"], "tblStoplicht",
+              rows=len(rows), styles=styles, numeric=("Vanaf",))
+    for i, (kleur, vanaf, betekenis) in enumerate(rows, start=header + 1):
+        sheet.write_string(i, 0, kleur, styles.lights.get(kleur, styles.text))
+        sheet.write_number(i, 1, vanaf, styles.percent_plain)
+        sheet.write_string(i, 2, betekenis, styles.text)
+
+    period_header = layout.periods_first_row - 2
+    sheet.write_string(period_header - 1, 0, "Kwartalen (keuzelijst peilperiode)",
+                       styles.label)
+    add_table(sheet, period_header, 0, ["Kwartaal", "Kwartaaleinde"], "tblKwartalen",
+              rows=len(periods), styles=styles)
+    for i, period in enumerate(periods, start=period_header + 1):
+        sheet.write_string(i, 0, period, styles.text)
+        sheet.write_number(i, 1, excel_serial(period_end(period)), styles.date)
+    first, last = layout.periods_first_row, layout.periods_last_row
+    workbook.define_name("Kwartalen", f"=Doelen!$A${first}:$A${last}")
+    workbook.define_name("Kwartaaleinden", f"=Doelen!$B${first}:$B${last}")
+
+    # tblDoelen: one row per target, programme-level first.
+    col = _TARGET_COL
+    sheet.write_string(2, col, "Doelstellingen (programma en projecten)", styles.label)
+    targets = programme.targets.copy()
+    targets["_level"] = (targets["project"] != "").astype(int)
+    order = {code: i for i, code in enumerate(programme.projects.index)}
+    targets["_order"] = targets["project"].map(order).fillna(-1)
+    targets = targets.sort_values(["_level", "_order", "indicator", "geldig_vanaf"])
+    add_table(sheet, 3, col, TARGET_COLUMNS, "tblDoelen", rows=len(targets), styles=styles,
+              numeric=("Doel",))
+    for r, target in enumerate(targets.itertuples(), start=4):
+        code = target.project or PROGRAMME_KEY
+        name = (programme.projects.at[target.project, "naam"] if target.project
+                else "heel programma")
+        sheet.write_string(r, col, code, styles.text)
+        sheet.write_string(r, col + 1, str(name), styles.text)
+        sheet.write_string(r, col + 2, str(target.indicator), styles.text)
+        sheet.write_string(r, col + 3, programme.label(target.indicator), styles.text)
+        sheet.write_number(r, col + 4, float(target.doel), styles.count)
+        sheet.write_number(r, col + 5, excel_serial(target.geldig_vanaf), styles.date)
+        sheet.write_number(r, col + 6, excel_serial(target.geldig_tot), styles.date)
+        sheet.write_string(r, col + 7, str(target.bron or ""), styles.text)
+    for offset, width in enumerate([14, 30, 20, 19, 7, 12, 12, 36]):
+        sheet.set_column(col + offset, col + offset, width)
+    sheet.set_column(col + 8, col + 8, 3)
+
+    col = _PROJECT_COL
+    sheet.write_string(2, col, "Projecten (looptijd en stuurindicator)", styles.label)
+    add_table(sheet, 3, col, PROJECT_INFO_COLUMNS, "tblProjectinfo",
+              rows=len(programme.projects), styles=styles)
+    for code, r1 in layout.project_rows.items():
+        project = programme.projects.loc[code]
+        r = r1 - 1
+        stuur = project["stuurindicator"]
+        sheet.write_string(r, col, str(code), styles.text)
+        sheet.write_string(r, col + 1, str(project["naam"]), styles.text)
+        sheet.write_string(r, col + 2, str(project["status"]), styles.text)
+        sheet.write_number(r, col + 3, excel_serial(project["start"]), styles.date)
+        sheet.write_number(r, col + 4, excel_serial(project["eind"]), styles.date)
+        sheet.write_string(r, col + 5, stuur, styles.text)
+        sheet.write_string(r, col + 6, programme.label(stuur) if stuur else "", styles.text)
+    for offset, width in enumerate([18, 40, 11, 11, 11, 20, 19]):
+        sheet.set_column(col + offset, col + offset, width)
+    sheet.freeze_panes(3, 0)
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
 
 
 # -- cell values --------------------------------------------------------------------------
@@ -186,6 +335,14 @@ def _write_text(sheet, row: int, col: int, text: str, styles: Styles, fmt=None) 
     sheet.write_string(row, col, text, fmt)
 
 
+def _wrapped_height(texts: list[str], widths: list[float]) -> float | None:
+    """Row height (points) for wrapped ``texts`` in columns of ``widths`` characters, or None
+    for one line. LibreOffice does not grow rows for wrapped text on load, so we do."""
+    lines = max((math.ceil(len(t) / max(w * 1.15, 1)) for t, w in zip(texts, widths, strict=True)
+                 if t), default=1)
+    return 13.0 * lines + 2 if lines > 1 else None
+
+
 def _write_value(sheet, row: int, col: int, value: object, styles: Styles) -> None:
     """One register/finding value, typed: text, number, date or date-time."""
     if _is_missing(value):
@@ -203,44 +360,48 @@ def _write_value(sheet, row: int, col: int, value: object, styles: Styles) -> No
     elif isinstance(value, (int, float)) or hasattr(value, "dtype"):
         sheet.write_number(row, col, float(value), styles.count)
     elif isinstance(value, (list, tuple, set)):
-        _write_text(sheet, row, col, ", ".join(str(v) for v in value), styles)
+        _write_text(sheet, row, col, ", ".join(str(v) for v in value), styles, styles.text)
     else:
-        _write_text(sheet, row, col, str(value), styles)
+        _write_text(sheet, row, col, str(value), styles, styles.text)
 
 
 # -- Inzendingen ----------------------------------------------------------------------------
 
 def _write_inzendingen(workbook, styles: Styles, consolidation) -> None:
+    """The municipality × period matrix (what is still missing, at a glance) and below it
+    ``tblInzendingen``, one row per file. Both share the columns, so B… have one width."""
     sheet = workbook.add_worksheet("Inzendingen")
     sheet.hide_gridlines(2)
     matrix = consolidation.matrix
     periods = [str(p) for p in matrix.columns]
-    sheet.set_column(0, 0, 18)
-    sheet.set_column(1, max(len(periods), 1), 10.5)
+    width = 14
+    sheet.set_column(0, 0, 44)
+    sheet.set_column(1, max(len(periods) + 1, len(REGISTER_COLUMNS) - 2), width)
+    sheet.set_column(len(REGISTER_COLUMNS) - 1, len(REGISTER_COLUMNS) - 1, 52)
     sheet.set_row(0, 28)
     sheet.write_string(0, 0, "Inzendingen per gemeente en kwartaal", styles.title)
-    sheet.write_string(1, 0, "Welke gemeente heeft welk kwartaal aangeleverd. Onder de tabel: "
-                             "elk bestand in de inbox met zijn status.", styles.note)
-    legend = {status: workbook.add_format({"bg_color": fill, "font_color": font, "bold": True,
-                                           "align": "center", "font_size": 10,
-                                           "border": 1, "border_color": "#FFFFFF"})
-              for status, (fill, font) in MATRIX_COLOURS.items()}
+    sheet.write_string(1, 0, "Welke gemeente heeft welk kwartaal aangeleverd. Daaronder: elk "
+                             "bestand in de inbox met zijn status.", styles.note)
+    fills = {status: workbook.add_format({"bg_color": fill, "font_color": font, "bold": True,
+                                          "align": "center", "font_size": 10,
+                                          "border": 1, "border_color": "#FFFFFF"})
+             for status, (fill, font) in MATRIX_COLOURS.items()}
     sheet.write_string(2, 0, "Legenda", styles.label)
     for j, (status, text) in enumerate(MATRIX_LEGEND.items()):
-        sheet.write_string(2, 1 + 3 * j, status, legend[status])
+        sheet.write_string(2, 1 + 3 * j, status, fills[status])
         sheet.write_string(2, 2 + 3 * j, text, styles.note)
 
     header = 4
+    sheet.set_row(header, 20)
     sheet.write_string(header, 0, "Gemeente", styles.header)
     for j, period in enumerate(periods, start=1):
-        sheet.write_string(header, j, period, styles.header)
+        sheet.write_string(header, j, period, styles.header_center)
     missing_col = len(periods) + 1
-    sheet.set_column(missing_col, missing_col, 10)
-    sheet.write_string(header, missing_col, "Ontbreekt", styles.header)
+    sheet.write_string(header, missing_col, "Ontbreekt", styles.header_right)
     cell = workbook.add_format({"align": "center", "font_size": 10, "border": 1,
                                 "border_color": "#FFFFFF"})
     for i, (municipality, statuses) in enumerate(matrix.iterrows(), start=header + 1):
-        sheet.write_string(i, 0, str(municipality), styles.label)
+        sheet.write_string(i, 0, str(municipality), styles.name)
         for j, status in enumerate(statuses, start=1):
             _write_text(sheet, i, j, "" if _is_missing(status) else str(status), styles, cell)
         missing = sum(1 for s in statuses if s == "ontbreekt")
@@ -250,35 +411,48 @@ def _write_inzendingen(workbook, styles: Styles, consolidation) -> None:
                             styles.count_bold, missing)
     last_row = header + max(len(matrix), 1)
     if periods:
-        for status, fmt in legend.items():
+        for status, fmt in fills.items():
             sheet.conditional_format(header + 1, 1, last_row, len(periods), {
                 "type": "cell", "criteria": "==", "value": f'"{status}"', "format": fmt})
 
     top = last_row + 3
     sheet.write_string(top - 1, 0, "Bestanden in de inbox", styles.section)
+    for c in range(1, len(REGISTER_COLUMNS)):
+        sheet.write_blank(top - 1, c, None, styles.section)
     register = consolidation.register
-    widths = {"Bestand": 36, "Gemeente": 14, "Periodes": 18, "Indeling": 14, "Status": 12,
-              "Vervangen door": 30, "Ingevuld op": 12, "Gewijzigd": 16, "Op tijd": 8,
-              "Fouten": 8, "Waarschuwingen": 10, "sha256": 20}
-    _table(sheet, top, 0, REGISTER_COLUMNS, "tblInzendingen", rows=len(register),
-           style="Table Style Light 9",
-           columns=[{"header": c, "header_format": styles.header} for c in REGISTER_COLUMNS])
+    add_table(sheet, top, 0, REGISTER_COLUMNS, "tblInzendingen", rows=len(register),
+              style="Table Style Light 9", styles=styles,
+              numeric=("Fouten", "Waarschuwingen"))
+    sheet.set_row(top, 30)
+    wrapped = [REGISTER_COLUMNS.index("Periodes"), REGISTER_COLUMNS.index("Vervangen door")]
+    digest = REGISTER_COLUMNS.index("sha256")
     for r, row in enumerate(register[REGISTER_COLUMNS].itertuples(index=False), start=top + 1):
+        texts = []
         for c, value in enumerate(row):
-            _write_value(sheet, r, c, value, styles)
-    # Column widths: the matrix needs narrow period columns, the register wider ones; the
-    # register's width wins where the two share a column, except for the period columns.
-    for c, column in enumerate(REGISTER_COLUMNS):
-        if c == 0 or c > len(periods) + 1:
-            sheet.set_column(c, c, max(widths.get(column, 12), 10.5 if c else 18))
-    sheet.set_column(0, 0, 36)
+            present = not _is_missing(value) and str(value) != ""
+            if c in wrapped and present:
+                text = ", ".join(map(str, value)) if isinstance(value, (list, tuple)) \
+                    else str(value)
+                _write_text(sheet, r, c, text, styles, styles.wrap_center)
+                texts.append(text)
+            elif c == digest and present:
+                _write_text(sheet, r, c, str(value), styles, styles.small)
+            else:
+                _write_value(sheet, r, c, value, styles)
+        height = _wrapped_height(texts, [width] * len(texts))
+        if height:
+            sheet.set_row(r, height)
     status_col = REGISTER_COLUMNS.index("Status")
     body = (top + 1, status_col, top + max(len(register), 1), status_col)
-    for status, fmt in (("ontvangen", "groen"), ("afgekeurd", "rood")):
+    unused = workbook.add_format({"bg_color": "#D9D9D9", "font_color": "#404040"})
+    for status, fmt in (("ontvangen", styles.lights["groen"]), ("afgekeurd", styles.lights["rood"]),
+                        *((s, unused) for s in ("vervangen", "dubbel", "vergrendeld",
+                                                 "overgeslagen"))):
         sheet.conditional_format(*body, {"type": "cell", "criteria": "==",
-                                         "value": f'"{status}"', "format": styles.lights[fmt]})
+                                         "value": f'"{status}"', "format": fmt})
     sheet.freeze_panes(header + 1, 1)
     sheet.set_landscape()
+    sheet.set_paper(9)
     sheet.fit_to_pages(1, 0)
 
 
@@ -300,14 +474,19 @@ def _write_validatie(workbook, styles: Styles, consolidation) -> None:
     sheet.write_formula(2, 1, '=COUNTIF(tblBevindingen[Ernst],"waarschuwing")',
                         styles.count_bold, warnings)
     header = 4
-    _table(sheet, header, 0, FINDING_COLUMNS, "tblBevindingen", rows=len(findings),
-           style="Table Style Light 9")
+    add_table(sheet, header, 0, FINDING_COLUMNS, "tblBevindingen", rows=len(findings),
+              style="Table Style Light 9", styles=styles)
+    widths = [44, 18, 8, 26, 13, 100]
+    message = FINDING_COLUMNS.index("Melding")
     for r, row in enumerate(findings.itertuples(index=False), start=header + 1):
         for c, value in enumerate(row):
             if not _is_missing(value):
                 _write_text(sheet, r, c, str(value), styles,
-                            styles.wrap if FINDING_COLUMNS[c] == "Melding" else None)
-    for c, width in enumerate([36, 16, 8, 30, 13, 90]):
+                            styles.wrap if c == message else styles.text)
+        height = _wrapped_height([str(row[message])], [widths[message]])
+        if height:
+            sheet.set_row(r, height)
+    for c, width in enumerate(widths):
         sheet.set_column(c, c, width)
     severity = FINDING_COLUMNS.index("Ernst")
     last = header + max(len(findings), 1)
@@ -323,6 +502,8 @@ def _write_validatie(workbook, styles: Styles, consolidation) -> None:
 
 # -- Data ---------------------------------------------------------------------------------
 
+_COUNT_COLUMNS = ("Aanmeldingen", "Gestarte trajecten", "Afgeronde scholing",
+                  "Bemiddeld naar werk")
 _DATA_WIDTHS = {"Gemeente": 14, "CBS-code": 9, "Periode": 9, "Kwartaaleinde": 12,
                 "Projectcode": 18, "Project": 36, "Toelichting": 40, "Bestand": 36,
                 "Blad": 12, "Cellen": 22, "sha256": 20}
@@ -332,11 +513,11 @@ def _write_data(workbook, styles: Styles, data: pd.DataFrame) -> None:
     """``tblData``, column by column with typed writes (84,000 rows: a few seconds)."""
     sheet = workbook.add_worksheet("Data")
     rows = len(data)
-    _table(sheet, 0, 0, DATA_COLUMNS, "tblData", rows=rows, style="Table Style Light 9")
-    numeric = {"Aanmeldingen", "Gestarte trajecten", "Afgeronde scholing",
-               "Bemiddeld naar werk"}
+    numeric = [c for c in DATA_COLUMNS if c in _COUNT_COLUMNS]
+    add_table(sheet, 0, 0, DATA_COLUMNS, "tblData", rows=rows, style="Table Style Light 9",
+              styles=styles, numeric=tuple(numeric))
     for c, column in enumerate(DATA_COLUMNS):
-        if column in numeric:
+        if column in _COUNT_COLUMNS:
             sheet.set_column(c, c, 11, styles.count)
         elif column == "Kwartaaleinde":
             sheet.set_column(c, c, 12, styles.date)
@@ -351,7 +532,7 @@ def _write_data(workbook, styles: Styles, data: pd.DataFrame) -> None:
             for r, serial in enumerate(serials.tolist(), start=1):
                 if not _is_missing(serial):
                     write(r, c, serial, styles.date)
-        elif column in numeric:
+        elif column in _COUNT_COLUMNS:
             write = sheet.write_number
             for r, value in enumerate(values.tolist(), start=1):
                 if not _is_missing(value):
@@ -360,9 +541,12 @@ def _write_data(workbook, styles: Styles, data: pd.DataFrame) -> None:
             write = sheet.write_string
             quoted = styles.quoted
             for r, value in enumerate(values.tolist(), start=1):
-                if value is None or (isinstance(value, float) and math.isnan(value)):
+                if isinstance(value, str):
+                    text = value
+                elif _is_missing(value):  # None, NaN, pd.NA: an empty cell, not "<NA>"
                     continue
-                text = value if isinstance(value, str) else str(value)
+                else:
+                    text = str(value)
                 if text:
                     write(r, c, text, quoted if text.startswith(_RISKY_START) else None)
     sheet.freeze_panes(1, 0)

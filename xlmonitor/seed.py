@@ -114,10 +114,12 @@ TARGETS = [
     ("KANSRIJK", "gestarte_trajecten", 60, date(2021, 1, 1), "aanname: zes projecten"),
 ]
 
-# kleur, vanaf (realised ÷ expected-to-date, as a fraction), betekenis
+# kleur, vanaf (realised ÷ expected-to-date, as a fraction), betekenis. A straight-line
+# expectation is strict while a project ramps up: S1 calls ZorgStart's 43 placements by Q2
+# 2021 "volgens doel" at 84% of the straight line, hence green from 80%.
 THRESHOLDS = [
-    ("groen", 0.9, "op koers"),
-    ("oranje", 0.7, "let op: loopt achter"),
+    ("groen", 0.8, "op koers"),
+    ("oranje", 0.6, "let op: loopt achter"),
     ("rood", 0.0, "loopt duidelijk achter"),
 ]
 

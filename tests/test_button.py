@@ -1,0 +1,552 @@
+"""The Consolideer button: ``workbooks/master.xlsm``, its VBA project and ``xlmonitor.excel``.
+
+No Excel here. The VBA project is checked through what others read of it: oletools' olevba
+(the sources of the modules), olefile (the PROJECT stream), LibreOffice (which imports the
+project and writes it back). The Python side runs against a real xlwings ``Book``: xlwings'
+remote-interpreter engine, ``xlwings.Book(json=…)``, fed the JSON its VBA client
+(``xlwings/addin/Remote.bas``) sends, here read from the built workbook itself; the actions
+the book collects (``book.json()``) are what Excel would be told to do.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+import olefile
+import openpyxl
+import pandas as pd
+import pytest
+import xlwings
+from oletools.olevba import VBA_Parser
+from openpyxl.utils import get_column_letter, range_boundaries
+from synthetic import independent_figures, mismatches, table_refs
+
+from xlmonitor import excel, libreoffice, vba
+from xlmonitor.build import build_master_workbook
+from xlmonitor.consolidate import DATA_COLUMNS, FINDING_COLUMNS, REGISTER_COLUMNS, consolidate
+from xlmonitor.demo import write_demo_inbox
+from xlmonitor.programme import load_programme
+
+REPO = Path(__file__).resolve().parent.parent
+MASTER = REPO / "workbooks" / "master.xlsm"
+MACROS = REPO / "macros"
+NOW = datetime(2022, 8, 1, 9, 30)
+
+
+def modules(path: Path) -> dict[str, str]:
+    """Module name → source as olevba extracts it, line ends normalised to \\n."""
+    parser = VBA_Parser(str(path))
+    try:
+        return {Path(name).stem: code.replace("\r\n", "\n")
+                for _, _, name, code in parser.extract_macros()}
+    finally:
+        parser.close()
+
+
+def project_declarations(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as package:
+        ole = olefile.OleFileIO(package.read(vba.VBA_ENTRY))
+    try:
+        text = ole.openstream("PROJECT").read().decode("cp1252")
+    finally:
+        ole.close()
+    return [line for line in text.split("\r\n")
+            if line.split("=")[0] in ("Document", "Module", "Class")]
+
+
+def without_attributes(source: str) -> str:
+    return "\n".join(line for line in source.replace("\r\n", "\n").split("\n")
+                     if not line.startswith("Attribute VB_"))
+
+
+# -- the macro source -------------------------------------------------------------------------
+
+BAS_FILES = sorted(MACROS.glob("*.bas"))
+
+
+def test_there_is_a_macro_module():
+    assert [f.name for f in BAS_FILES] == ["Consolideren.bas"]
+
+
+@pytest.mark.parametrize("bas", BAS_FILES, ids=lambda p: p.name)
+def test_bas_file_is_importable_by_excel(bas):
+    raw = bas.read_bytes()
+    assert raw.isascii(), "the VBA project stores code page 1252: keep the source ASCII"
+    assert b"\n" not in raw.replace(b"\r\n", b""), "VBE exports CRLF line ends"
+    name = re.match(rb'Attribute VB_Name = "(\w+)"\r\n', raw)
+    assert name, "the first line names the module"
+    subs = re.findall(rb"^(?:Public |Private )?(?:Sub|Function) (\w+)", raw, re.MULTILINE)
+    assert name.group(1) not in subs, "a module named like its Sub makes the button ambiguous"
+
+
+def vba_string(expression: str, constants: dict[str, str]) -> str:
+    """Value of a VBA string expression of literals, constants, ``&`` and ``_`` line
+    continuations (enough for the strings in our module)."""
+    parts = re.findall(r'"((?:[^"]|"")*)"|(\w+)', expression.replace(" _\r\n", " "))
+    return "".join(literal.replace('""', '"') if not name else constants[name]
+                   for literal, name in parts)
+
+
+def test_the_python_the_button_starts_can_run_it():
+    source = (MACROS / "Consolideren.bas").read_bytes().decode("ascii")
+    command = re.search(r'PYTHON_COMMAND As String = "([^"]+)"', source).group(1)
+    check = re.search(r"check = (.*?)\r\n\s*On Error", source, re.DOTALL).group(1)
+
+    def run(code: str) -> int:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True,
+                              check=False, cwd=REPO).returncode
+
+    # The probe: 0 with the xlwings version of the workbook's VBA, 3 with any other.
+    assert run(vba_string(check, {"XLWINGS_VERSION": xlwings.__version__})) == 0
+    assert run(vba_string(check, {"XLWINGS_VERSION": "0.0.1"})) == 3
+    # RunPython's command imports the entry point (calling it needs Excel).
+    assert command.endswith("xlmonitor.excel.consolideer()")
+    assert run(command.removesuffix("()") + "; import sys; sys.exit(0)") == 0
+
+
+# -- the built workbook: VBA project ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def master_modules() -> dict[str, str]:
+    return modules(MASTER)
+
+
+@pytest.mark.parametrize("bas", BAS_FILES, ids=lambda p: p.name)
+def test_every_macro_module_is_in_the_master(master_modules, bas):
+    name = bas.stem
+    assert name in master_modules
+    assert without_attributes(bas.read_text("ascii")) == without_attributes(master_modules[name])
+
+
+def test_button_macro_is_a_sub_and_the_button_calls_it(master_modules):
+    source = master_modules["Consolideren"]
+    assert re.search(r"^Public Sub Consolideer\(\)$", source, re.MULTILINE)
+    assert 'RunPython(PYTHON_COMMAND)' in source
+    assert ('PYTHON_COMMAND As String = '
+            '"import xlmonitor.excel; xlmonitor.excel.consolideer()"') in source
+    assert "Python of xlmonitor is niet gevonden op deze computer." in source
+    with zipfile.ZipFile(MASTER) as package:
+        drawings = [package.read(n).decode() for n in package.namelist()
+                    if n.startswith("xl/drawings/vmlDrawing")]
+    assert any("<x:FmlaMacro>[0]!Consolideer</x:FmlaMacro>" in d and ">Consolideer<" in d
+               for d in drawings), "a Form button on Dashboard bound to Consolideer"
+
+
+def test_xlwings_module_is_the_installed_one(master_modules):
+    source = master_modules["xlwings"]
+    version = re.search(r'^Public Const XLWINGS_VERSION As String = "([^"]+)"', source,
+                        re.MULTILINE)
+    assert version and version.group(1) == xlwings.__version__
+    quickstart = modules(vba.quickstart_workbook())
+    assert source == quickstart["xlwings"]
+    assert master_modules["Dictionary"] == quickstart["Dictionary"]
+    assert "Module1" not in master_modules, "the quickstart's sample module is left out"
+
+
+def test_document_modules_match_the_sheet_code_names():
+    names = vba.document_names(MASTER)
+    assert names == ["ThisWorkbook"] + [f"Sheet{i}" for i in range(1, len(names))]
+    declared = project_declarations(MASTER)
+    documents = [line.split("=")[1].split("/")[0] for line in declared
+                 if line.startswith("Document=")]
+    assert sorted(documents) == sorted(names)
+    assert sorted(line for line in declared if not line.startswith("Document=")) == [
+        "Class=Dictionary", "Module=Consolideren", "Module=xlwings"]
+    sheets = sheet_names(MASTER)
+    assert sheets[-1] == excel.SETTINGS_SHEET and sheets[0] == "Dashboard"
+    assert len(sheets) == len(names) - 1
+
+
+def test_fixed_project_stream_declares_documents_and_closes_workspace_gaps():
+    text = ("ID=\"{X}\"\r\nDocument=ThisWorkbook/&H00000000\r\nClass=Sheet3\r\nClass=Dict\r\n"
+            "Name=\"VBAProject\"\r\n\r\n[Workspace]\r\nThisWorkbook=0, 0, 0, 0, C\r\n\r\n"
+            "Sheet3=0, 0, 0, 0, C\r\n\r\n")
+    fixed = vba._fixed_project_stream(text, ["Sheet3"])
+    assert "Document=Sheet3/&H00000000\r\n" in fixed and "Class=Dict\r\n" in fixed
+    assert fixed.endswith("ThisWorkbook=0, 0, 0, 0, C\r\nSheet3=0, 0, 0, 0, C\r\n\r\n")
+
+
+def test_rebuilding_the_master_gives_identical_bytes(tmp_path):
+    programme = load_programme(REPO / "workbooks" / "programma.xlsx")
+    rebuilt = build_master_workbook(tmp_path / "master.xlsm", programme=programme)
+    assert rebuilt.read_bytes() == MASTER.read_bytes(), (
+        "workbooks/master.xlsm is stale: run 'xlmonitor build-workbooks'")
+
+
+def test_vba_project_of_the_master_is_what_the_scheduled_run_reuses():
+    with zipfile.ZipFile(MASTER) as package:
+        assert vba.packaged_vba_project() == package.read(vba.VBA_ENTRY)
+
+
+def test_settings_sheet_round_trips(tmp_path):
+    programme = load_programme()
+    inbox = tmp_path / "gedeeld" / "inbox"
+    inbox.mkdir(parents=True)
+    master = tmp_path / "gedeeld" / "master.xlsm"
+    values = excel.settings_for(master, inbox=inbox, feedback=tmp_path / "terug")
+    assert values == {"Inbox": "inbox", "Terugkoppeling": "../terug", "Programma": "",
+                      "Python": ""}
+    excel.write_button_master(consolidate(inbox, programme), master, settings=values)
+    assert excel.saved_settings(master) == values
+    assert vba.document_names(master) == vba.document_names(MASTER)
+    assert excel.saved_settings(tmp_path / "bestaat-niet.xlsm") == {}
+
+
+# -- LibreOffice opens it -------------------------------------------------------------------------
+
+def cached(path: Path, sheet: str) -> dict[str, object]:
+    book = openpyxl.load_workbook(path, data_only=True)
+    try:
+        return {cell.coordinate: cell.value for row in book[sheet].iter_rows() for cell in row
+                if cell.value is not None}
+    finally:
+        book.close()
+
+
+def formula_cells(path: Path, sheet: str) -> list[str]:
+    book = openpyxl.load_workbook(path)
+    try:
+        return [cell.coordinate for row in book[sheet].iter_rows() for cell in row
+                if isinstance(cell.value, str) and cell.value.startswith("=")]
+    finally:
+        book.close()
+
+
+def test_libreoffice_opens_recalculates_and_keeps_the_vba(soffice, tmp_path):
+    pdf = libreoffice.to_pdf(MASTER, tmp_path / "master.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
+    recalculated = libreoffice.recalculate(MASTER, tmp_path / "herberekend.xlsm")
+    before, after = cached(MASTER, "Dashboard"), cached(recalculated, "Dashboard")
+    formulas = formula_cells(MASTER, "Dashboard")
+    assert len(formulas) > 50
+    differ = [(ref, before.get(ref), after.get(ref)) for ref in formulas
+              if not _same(before.get(ref), after.get(ref))]
+    assert differ == []
+    # LibreOffice parsed the project we wrote (dir stream, module streams, PROJECT): it
+    # imports it and writes every module back.
+    again = modules(recalculated)
+    assert without_attributes(again["Consolideren"]).strip() == without_attributes(
+        (MACROS / "Consolideren.bas").read_text("ascii")).strip()
+    assert {f"Sheet{i}" for i in range(1, 8)} <= set(again)
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    if isinstance(a, datetime) or isinstance(b, datetime):
+        return a == b
+    return (a or None) == (b or None)
+
+
+# -- the Python side against a real xlwings Book --------------------------------------------------
+
+def _json(value: object) -> object:
+    """A cell value as xlwings' VBA client sends it (JsonConverter: dates ISO 8601, UTC)."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    if isinstance(value, date):
+        return value.strftime("%Y-%m-%dT00:00:00.000Z")
+    return "" if value is None else value
+
+
+def _absolute(ref: str) -> str:
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    first = f"${get_column_letter(min_col)}${min_row}"
+    return first if (min_col, min_row) == (max_col, max_row) else \
+        f"{first}:${get_column_letter(max_col)}${max_row}"
+
+
+def remote_payload(path: Path) -> dict:
+    """What ``RunRemotePython`` (xlwings/addin/Remote.bas) posts for the open workbook
+    ``path``: book, range names, and per sheet its values from A1, tables and pictures."""
+    book = openpyxl.load_workbook(path, data_only=True)
+    titles = book.sheetnames
+    sheets = []
+    for ws in book.worksheets:
+        values = [[_json(v) for v in row] for row in
+                  ws.iter_rows(min_row=1, min_col=1, max_row=ws.max_row, max_col=ws.max_column,
+                               values_only=True)]
+        tables = []
+        for table in ws.tables.values():
+            min_col, min_row, max_col, max_row = range_boundaries(table.ref)
+            first, last = get_column_letter(min_col), get_column_letter(max_col)
+            tables.append({
+                "name": table.name, "range_address": _absolute(table.ref),
+                "header_row_range_address": f"${first}${min_row}:${last}${min_row}",
+                "data_body_range_address": f"${first}${min_row + 1}:${last}${max_row}",
+                "total_row_range_address": None, "show_headers": True,
+                "show_totals": bool(table.totalsRowCount), "show_autofilter": True,
+                "table_style": table.tableStyleInfo.name if table.tableStyleInfo else ""})
+        sheets.append({"name": ws.title, "values": values, "pictures": [], "tables": tables})
+    names = [{"name": name, "sheet_index": titles.index(sheet),
+              "address": ref.replace("$", ""), "book_scope": True,
+              "scope_sheet_name": None, "scope_sheet_index": None}
+             for name, defined in book.defined_names.items()
+             for sheet, ref in defined.destinations]
+    book.close()
+    return {"client": "VBA", "version": xlwings.__version__,
+            "book": {"name": path.name, "active_sheet_index": 0, "selection": "A1"},
+            "names": names, "sheets": sheets}
+
+
+@pytest.fixture
+def remote_book(monkeypatch):
+    """Opens a workbook file as xlwings' remote engine sees it. That engine is licensed
+    PolyForm Noncommercial, which covers government institutions: key ``noncommercial``.
+    xlwings registers it when it is imported with the key set; it was imported before."""
+    monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
+    if "remote" not in [engine.name for engine in xlwings.engines]:
+        from xlwings.main import Engine
+        from xlwings.pro import _xlremote  # validates the key now
+
+        xlwings.engines.add(Engine(impl=_xlremote.engine))
+
+    def open_book(path: Path):
+        return xlwings.Book(json=remote_payload(path))
+
+    return open_book
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("gedeelde-schijf")
+    programme = load_programme()
+    write_demo_inbox(programme, folder / "inbox")
+    return folder, programme, consolidate(folder / "inbox", programme)
+
+
+def actions(book) -> list[dict]:
+    return book.json()["actions"]
+
+
+def sheet_names(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as package:
+        return re.findall(r'<sheet name="([^"]+)"', package.read("xl/workbook.xml").decode())
+
+
+def sheet_index(name: str) -> int:
+    return sheet_names(MASTER).index(name)
+
+
+def expected_rows(frame, columns: list[str]) -> list[list]:
+    """Rows as the remote engine sends them: text with Excel's quote prefix, dates ISO,
+    numbers as numbers, empty as ""."""
+    rows = []
+    for record in frame[columns].to_dict("records"):
+        row = []
+        for column in columns:
+            value = record[column]
+            if value is None or value is pd.NaT or (isinstance(value, float)
+                                                    and math.isnan(value)):
+                row.append("")
+            elif isinstance(value, datetime):
+                row.append(value.isoformat(sep=" ") if value.time() != datetime.min.time()
+                           else value.date().isoformat())
+            elif isinstance(value, date):
+                row.append(value.isoformat())
+            elif isinstance(value, str):
+                row.append("'" + value if value else "")
+            else:
+                row.append(value)
+        rows.append(row)
+    return rows
+
+
+def test_button_refreshes_the_open_book(demo, remote_book, tmp_path, monkeypatch):
+    folder, programme, wanted = demo
+    shutil.copy(MASTER, folder / "master.xlsm")
+    monkeypatch.chdir(folder)  # a remote book has no folder: relative settings use the cwd
+    book = remote_book(folder / "master.xlsm")
+    result = excel.consolideer(book, now=NOW)
+    assert result is not None
+    done = actions(book)
+
+    def table_actions(table: str, sheet: str, columns: list[str], top: int, rows: int):
+        at = sheet_index(sheet)
+        resize = [a for a in done if a["func"] == "resizeTable" and a["sheet_position"] == at]
+        last = get_column_letter(len(columns))
+        assert [a["args"][1] for a in resize] == [f"$A${top}:${last}${top + max(rows, 1)}"]
+        written = [a for a in done if a["func"] == "setValues" and a["sheet_position"] == at
+                   and a["start_row"] == top and a["start_column"] == 0]
+        assert len(written) == 1, table
+        return written[0]
+
+    data = table_actions("tblData", "Data", DATA_COLUMNS, 1, len(wanted.data))
+    assert data["row_count"] == len(wanted.data) == 554
+    assert data["values"] == expected_rows(wanted.data, DATA_COLUMNS)
+    assert data["values"][0][:4] == ["'Blaricum", "'GM0376", "'2020-Q3", "2020-09-30"]
+
+    register = table_actions("tblInzendingen", "Inzendingen", REGISTER_COLUMNS, 15,
+                             len(wanted.register))
+    assert register["values"] == expected_rows(wanted.register, REGISTER_COLUMNS)
+    findings = table_actions("tblBevindingen", "Validatie", FINDING_COLUMNS, 5,
+                             len(wanted.findings))
+    assert findings["values"] == expected_rows(wanted.findings_frame(), FINDING_COLUMNS)
+
+    matrix = [a for a in done if a["func"] == "setValues"
+              and a["sheet_position"] == sheet_index("Inzendingen") and a["start_row"] == 5]
+    assert [a["values"] for a in matrix] == [
+        [["'" + wanted.matrix.at[m, "2020-Q3"]] for m in programme.municipalities.index]]
+
+    status = [a for a in done if a["func"] == "setValues" and a["sheet_position"] == 0]
+    assert [(a["start_row"], a["start_column"]) for a in status] == [(2, 0)]  # named Status
+    text = status[0]["values"][0][0]
+    errors = sum(f.is_error for f in wanted.findings)
+    assert text.startswith("'Bijgewerkt: 01-08-2022 09:30 met de knop Consolideer")
+    assert f"{len(wanted.data)} rijen, {errors} fout(en)" in text
+
+    alert = [a for a in done if a["func"] == "alert"]
+    assert len(alert) == 1 and alert[0]["args"][1] == "Consolideer"
+    assert f"{len(wanted.findings)} bevinding(en), waarvan {errors} fout(en)" in \
+        alert[0]["args"][0]
+    feedback = sorted((folder / "terugkoppeling").glob("*.controle.xlsx"))
+    assert len(feedback) == sum(1 for f in wanted.file_findings.values() if f) > 0
+    assert f"Terugkoppeling voor {len(feedback)} bestand(en)" in alert[0]["args"][0]
+    assert [a["func"] for a in done].count("calculate") == 1
+
+
+def test_an_emptier_inbox_shrinks_the_tables(demo, remote_book, tmp_path, monkeypatch):
+    folder, programme, full = demo
+    master = tmp_path / "master.xlsm"
+    excel.write_button_master(full, master, settings={"Inbox": "leeg"})
+    (tmp_path / "leeg").mkdir()
+    monkeypatch.chdir(tmp_path)
+    book = remote_book(master)
+    excel.consolideer(book, now=NOW)
+    done = actions(book)
+    data = sheet_index("Data")
+    assert [a["args"][1] for a in done
+            if a["func"] == "resizeTable" and a["sheet_position"] == data] == ["$A$1:$O$2"]
+    cleared = [a for a in done if a["func"] == "rangeClearContents"
+               and a["sheet_position"] == data]
+    assert [(a["start_row"], a["row_count"], a["column_count"]) for a in cleared] == [
+        (2, len(full.data) - 1, len(DATA_COLUMNS))]
+    body = [a for a in done if a["func"] == "setValues" and a["sheet_position"] == data]
+    assert body[0]["values"] == [[""] * len(DATA_COLUMNS)]
+    assert not (tmp_path / "terugkoppeling").exists(), "Terugkoppeling left empty: none"
+
+
+def test_a_missing_inbox_is_a_dutch_message_not_a_traceback(remote_book, tmp_path,
+                                                           monkeypatch):
+    shutil.copy(MASTER, tmp_path / "master.xlsm")
+    monkeypatch.chdir(tmp_path)  # Instellingen says "inbox", which does not exist here
+    book = remote_book(tmp_path / "master.xlsm")
+    assert excel.consolideer(book, now=NOW) is None
+    done = actions(book)
+    assert [a["func"] for a in done] == ["setValues", "alert"]
+    assert "De inbox-map" in done[1]["args"][0] and done[1]["args"][3] == "critical"
+    assert done[0]["values"][0][0].startswith("'Niet bijgewerkt (01-08-2022 09:30)")
+
+
+def test_settings_are_read_from_the_book(remote_book, tmp_path):
+    book = remote_book(MASTER)
+    assert excel.read_settings(book) == {"Inbox": "inbox", "Terugkoppeling": "terugkoppeling",
+                                         "Programma": "", "Python": ""}
+    resolved = excel.resolve_settings({"Inbox": "in", "Programma": r"C:\p.xlsx"}, tmp_path)
+    assert resolved.inbox == tmp_path / "in" and resolved.feedback is None
+
+
+def test_table_values_are_the_values_publish_writes(demo, tmp_path):
+    _, _, consolidation = demo
+    master = excel.write_button_master(consolidation, tmp_path / "master.xlsm",
+                                       settings={})
+    refs = table_refs(master)
+    values = excel.table_values(consolidation)
+    book = openpyxl.load_workbook(master)
+    try:
+        for table, rows in values.items():
+            sheet, ref = refs[table]
+            min_col, min_row, max_col, max_row = range_boundaries(ref)
+            written = [list(r) for r in book[sheet].iter_rows(
+                min_row=min_row + 1, max_row=max_row, min_col=min_col, max_col=max_col,
+                values_only=True)]
+            assert [[_plain(v) for v in row] for row in rows] == \
+                [[_plain(v) for v in row] for row in written], table
+    finally:
+        book.close()
+
+
+def _plain(value: object) -> object:
+    """A value as publish's cell holds it: text without Excel's quote prefix, dates as dates,
+    numbers as floats."""
+    if isinstance(value, str):
+        return (value[1:] if value.startswith("'") else value) or None
+    if isinstance(value, datetime):
+        return value if value.time() != datetime.min.time() else value.date()
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    return value
+
+
+# -- end to end: the actions applied, then recalculated --------------------------------------------
+
+def replay(path: Path, payload_actions: list[dict], dest: Path, peilperiode: str) -> Path:
+    """Apply the collected actions to a copy of ``path`` as Excel would (tables resized,
+    values set, ranges cleared), pick ``peilperiode`` on Dashboard, save as ``dest``."""
+    book = openpyxl.load_workbook(path, keep_vba=True)
+    sheets = book.worksheets
+    for action in payload_actions:
+        if action["func"] in ("alert", "calculate"):
+            continue
+        sheet = sheets[action["sheet_position"]]
+        if action["func"] == "resizeTable":
+            table = list(sheet.tables.values())[action["args"][0]]
+            table.ref = action["args"][1].replace("$", "")
+            if table.autoFilter is not None:
+                table.autoFilter.ref = table.ref
+        elif action["func"] == "setValues":
+            for i, row in enumerate(action["values"]):
+                for j, value in enumerate(row):
+                    sheet.cell(action["start_row"] + 1 + i, action["start_column"] + 1 + j,
+                               _excel_value(value))
+        elif action["func"] == "rangeClearContents":
+            for i in range(action["row_count"]):
+                for j in range(action["column_count"]):
+                    sheet.cell(action["start_row"] + 1 + i,
+                               action["start_column"] + 1 + j).value = None
+        else:
+            raise AssertionError(f"unexpected action {action['func']}")
+    book["Dashboard"]["B4"] = peilperiode
+    book.save(dest)
+    book.close()
+    return dest
+
+
+def _excel_value(value: object) -> object:
+    if isinstance(value, str):
+        if value.startswith("'"):
+            return value[1:]
+        if re.fullmatch(r"\d{4}-\d\d-\d\d", value):
+            return date.fromisoformat(value)
+        if re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", value):
+            return datetime.fromisoformat(value)
+        return value or None
+    return value
+
+
+@pytest.mark.slow
+def test_dashboard_after_the_button_equals_pandas(soffice, demo, remote_book, tmp_path,
+                                                  monkeypatch):
+    folder, _, wanted = demo
+    shutil.copy(MASTER, tmp_path / "master.xlsm")
+    (tmp_path / "inbox").symlink_to(folder / "inbox")
+    monkeypatch.chdir(tmp_path)
+    book = remote_book(tmp_path / "master.xlsm")
+    excel.consolideer(book, now=NOW)
+    refreshed = replay(MASTER, actions(book), tmp_path / "na-de-knop.xlsm", "2021-Q2")
+    recalculated = libreoffice.recalculate(refreshed, tmp_path / "herberekend.xlsx")
+    problems = mismatches(recalculated, table_refs(recalculated),
+                          independent_figures(wanted, "2021-Q2"))
+    # Known limit (issue 5 note): the master's quarter list (Doelen, tblKwartalen) comes from
+    # the inbox it was written for, and the button does not extend it, so Gemeenten's
+    # "Kwartalen geleverd" counts only the quarters that list holds.
+    assert [p for p in problems if "Kwartalen geleverd" not in p] == []

@@ -1,0 +1,207 @@
+"""Settings of a consolidation run, in one place for the CLI, the schedule and the Excel button.
+
+They come from ``xlmonitor.toml`` next to the master (or the file given with
+``--instellingen``); command-line options override them. Every key is optional. Keys are
+Dutch; the English name in brackets is accepted too. Relative paths are relative to the folder
+of the toml file::
+
+    inbox = "inbox"                     # [inbox] folder the municipalities save into
+    master = "master.xlsx"              # [master] default: the master this file sits next to
+    terugkoppeling = "terugkoppeling"   # [feedback] .controle.xlsx copies; never the inbox
+    programma = "programma.xlsx"        # [programme] default: the programme shipped with xlmonitor
+    vba_project = "vbaProject.bin"      # [vba_project] .xlsm master only; default: the
+                                        #   VBA project of the current master
+    peilperiode = "2021-Q3"             # [peilperiode] default: latest complete quarter
+    archief = "archief"                 # [archive] folder for previous masters
+    archief_bewaren = 30                # [retention] previous masters kept (0: none)
+    wacht_seconden = 120                # [lock_wait] how long a second run waits for the first
+    aanvoer_seconden = 60               # [settle] an incomplete file this young is "in aanvoer"
+    log = "xlmonitor.log"               # [log] log file (default: next to the master)
+    log_max_bytes = 1000000             # [log_max_bytes] size at which the log rotates
+    log_bewaren = 5                     # [log_backups] rotated logs kept
+    taken = 1                           # [jobs] files read at the same time (4 helps on a
+                                        #   network drive: reading waits on the network)
+
+An unknown key or a value of the wrong type stops the run with exit code 2, naming the key:
+a typo in a nightly job's settings must not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from xlmonitor.errors import UsageError
+from xlmonitor.periods import parse_period
+
+__all__ = ["SETTINGS_FILE_NAME", "Settings", "read_settings_file", "resolve_settings"]
+
+SETTINGS_FILE_NAME = "xlmonitor.toml"
+
+#: toml key (Dutch) → Settings field. The English field names are accepted as keys too.
+KEYS = {
+    "inbox": "inbox",
+    "master": "master",
+    "terugkoppeling": "feedback",
+    "programma": "programme",
+    "vba_project": "vba_project",
+    "peilperiode": "peilperiode",
+    "archief": "archive",
+    "archief_bewaren": "retention",
+    "wacht_seconden": "lock_wait",
+    "aanvoer_seconden": "settle",
+    "log": "log",
+    "log_max_bytes": "log_max_bytes",
+    "log_bewaren": "log_backups",
+    "taken": "jobs",
+}
+_PATHS = {"inbox", "master", "feedback", "programme", "vba_project", "archive", "log"}
+_INTEGERS = {"retention": 0, "log_max_bytes": 0, "log_backups": 0, "jobs": 1}  # → minimum
+_SECONDS = {"lock_wait", "settle"}
+
+
+@dataclass
+class Settings:
+    """Everything one consolidation run needs. Paths left ``None`` get their default next to
+    the master (``archief/``, ``xlmonitor.log``)."""
+
+    inbox: Path
+    master: Path
+    feedback: Path | None = None
+    programme: Path | None = None
+    vba_project: Path | None = None
+    peilperiode: str | None = None
+    archive: Path | None = None
+    retention: int = 30
+    lock_wait: float = 120.0
+    settle: float = 60.0
+    log: Path | None = None
+    log_max_bytes: int = 1_000_000
+    log_backups: int = 5
+    jobs: int = 1
+    source: Path | None = field(default=None, compare=False)  # the toml file, if any
+
+    def __post_init__(self) -> None:
+        self.inbox = Path(self.inbox)
+        self.master = Path(self.master)
+        for name in ("feedback", "programme", "vba_project", "archive", "log"):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, Path(value))
+        if self.archive is None:
+            self.archive = self.master.parent / "archief"
+        if self.log is None:
+            self.log = self.master.parent / "xlmonitor.log"
+
+    @property
+    def lock_file(self) -> Path:
+        """The lock shared by every run on this master (schedule, button, watch)."""
+        return self.master.with_name(f".{self.master.name}.lock")
+
+    def check(self) -> None:
+        """Refuse settings that could touch the inbox or cannot work; raises UsageError."""
+        if not self.inbox.is_dir():
+            raise UsageError(f"De inbox-map {self.inbox} bestaat niet.")
+        if self.master.suffix.lower() not in (".xlsx", ".xlsm"):
+            raise UsageError(f"De master '{self.master.name}' moet de extensie .xlsx of .xlsm "
+                             "hebben.")
+        if self.master.suffix.lower() == ".xlsx" and self.vba_project is not None:
+            raise UsageError(f"Een VBA-project past alleen bij een .xlsm-master, niet bij "
+                             f"'{self.master.name}'.")
+        if not self.master.parent.is_dir():
+            raise UsageError(f"De map van de master, {self.master.parent}, bestaat niet.")
+        inbox = self.inbox.resolve()
+        for label, path in (("master", self.master), ("terugkoppelingsmap", self.feedback),
+                            ("archiefmap", self.archive), ("logbestand", self.log)):
+            if path is not None and path.resolve().is_relative_to(inbox):
+                raise UsageError(f"De {label} {path} ligt in de inbox {self.inbox}; xlmonitor "
+                                 "schrijft nooit in de inbox. Kies een andere map.")
+        if self.peilperiode is not None and parse_period(self.peilperiode) != self.peilperiode:
+            raise UsageError(f"Ongeldige peilperiode '{self.peilperiode}'. Schrijf een kwartaal "
+                             "als 2021-Q3.")
+
+
+def read_settings_file(path: str | Path) -> dict[str, object]:
+    """The toml file as Settings field names → values (paths made absolute to its folder)."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text("utf-8-sig"))
+    except FileNotFoundError:
+        raise UsageError(f"Het instellingenbestand {path} bestaat niet.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"Het instellingenbestand {path} kan niet worden gelezen "
+                         f"({type(exc).__name__}).") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"Het instellingenbestand {path} is geen geldige TOML ({exc}).") from exc
+    names = set(KEYS.values())
+    values: dict[str, object] = {}
+    for key, value in raw.items():
+        name = KEYS.get(key, key if key in names else None)
+        if name is None:
+            known = ", ".join(KEYS)
+            raise UsageError(f"Onbekende instelling '{key}' in {path}. Bekend zijn: {known}.")
+        values[name] = _convert(name, value, key, path)
+    return values
+
+
+def _convert(name: str, value: object, key: str, path: Path) -> object:
+    def wrong(expected: str) -> UsageError:
+        return UsageError(f"Instelling '{key}' in {path} moet {expected} zijn, niet {value!r}.")
+
+    if name in _PATHS:
+        if not isinstance(value, str) or not value.strip():
+            raise wrong("een pad (tekst)")
+        return Path(os.path.abspath(path.parent / value))  # "../inbox" without the ".."
+    if name in _INTEGERS:
+        if isinstance(value, bool) or not isinstance(value, int) or value < _INTEGERS[name]:
+            raise wrong(f"een geheel getal van minstens {_INTEGERS[name]}")
+        return value
+    if name in _SECONDS:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise wrong("een aantal seconden (0 of meer)")
+        return float(value)
+    if name == "peilperiode":
+        period = parse_period(value)
+        if period is None:
+            raise wrong("een kwartaal als 2021-Q3")
+        return period
+    return value
+
+
+def resolve_settings(*, settings_file: str | Path | None = None, **overrides: object) -> Settings:
+    """Settings from ``settings_file`` (else ``xlmonitor.toml`` next to the master, if there
+    is one), with every override that is not ``None`` taking precedence.
+
+    Overrides use the field names of :class:`Settings` (``inbox``, ``master``, ``lock_wait``…).
+    Raises UsageError when no inbox or master is known, or a value is invalid.
+    """
+    unknown = set(overrides) - {f.name for f in fields(Settings)}
+    if unknown:
+        raise TypeError(f"unknown settings: {sorted(unknown)}")
+    given = {k: v for k, v in overrides.items() if v is not None}
+    source = Path(settings_file) if settings_file is not None else None
+    if source is None and given.get("master") is not None:
+        beside = Path(given["master"]).parent / SETTINGS_FILE_NAME
+        source = beside if beside.is_file() else None
+    values = read_settings_file(source) if source is not None else {}
+    values.update(given)
+    if values.get("master") is None and source is not None:
+        raise UsageError(f"Ongeldige invoer: geen master bekend; geef -o MASTER op of zet "
+                         f"'master' in {source}.")
+    if values.get("master") is None:
+        raise UsageError("Ongeldige invoer: geef de master op met -o MASTER (of in "
+                         f"{SETTINGS_FILE_NAME} via --instellingen). Zie 'xlmonitor --help'.")
+    if values.get("inbox") is None:
+        raise UsageError("Ongeldige invoer: geef de inbox-map op (INBOX, of 'inbox' in "
+                         f"{SETTINGS_FILE_NAME}). Zie 'xlmonitor --help'.")
+    for name in _SECONDS:
+        if name in values and float(values[name]) < 0:  # type: ignore[arg-type]
+            raise UsageError(f"Ongeldige invoer: {name} moet 0 of meer seconden zijn.")
+    return Settings(source=source, **values)  # type: ignore[arg-type]
+
+
+def with_overrides(settings: Settings, **overrides: object) -> Settings:
+    """A copy of ``settings`` with the overrides that are not ``None``."""
+    return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
