@@ -22,7 +22,6 @@ Importing this module does not import xlwings: the scheduled command uses
 
 from __future__ import annotations
 
-import inspect
 import math
 import os
 import tempfile
@@ -32,7 +31,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import pandas as pd
 
@@ -162,19 +160,7 @@ def write_button_master(consolidation, path: str | Path, *, settings: Mapping[st
         project_file.write_bytes(project)
         options = {"peilperiode": peilperiode, "vba_project": project_file,
                    "generated_at": generated_at}
-        if "settings" in inspect.signature(publish.write_master).parameters:
-            return publish.write_master(consolidation, path, settings=dict(settings), **options)
-        # TRANSITIONAL, until publish.write_master(settings=…) writes Instellingen and the
-        # defined name Status itself (issue 5 note): add both right after the last sheet.
-        write_doelen = publish.write_doelen
-
-        def write_doelen_and_settings(workbook, styles, *args, **kwargs):
-            write_doelen(workbook, styles, *args, **kwargs)
-            write_settings_sheet(workbook, settings, styles)
-            workbook.define_name(STATUS_NAME, f"={STATUS_FALLBACK[0]}!$A$3")
-
-        with mock.patch.object(publish, "write_doelen", write_doelen_and_settings):
-            return publish.write_master(consolidation, path, **options)
+        return publish.write_master(consolidation, path, settings=dict(settings), **options)
 
 
 def saved_settings(master: str | Path) -> dict[str, str]:

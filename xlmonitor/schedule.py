@@ -513,8 +513,19 @@ def _replace_master(settings: Settings, consolidation: Consolidation) -> tuple[b
     try:
         with _vba_project(settings) as vba_project:
             _test_pause("schrijven")
-            write_master(consolidation, staged, peilperiode=settings.peilperiode,
-                         vba_project=vba_project)
+            if vba_project is None:
+                write_master(consolidation, staged, peilperiode=settings.peilperiode)
+            else:
+                # The button's master keeps its VBA, button and the analyst's Instellingen.
+                from xlmonitor.excel import saved_settings, settings_for, write_button_master
+
+                values = {**settings_for(master, inbox=settings.inbox,
+                                         feedback=settings.feedback,
+                                         programme=settings.programme),
+                          **saved_settings(master)}
+                write_button_master(consolidation, staged, settings=values,
+                                    vba_project=vba_project,
+                                    peilperiode=settings.peilperiode)
         if master.is_file() and _same_bytes(staged, master):
             return False, None
         _fsync(staged)
@@ -552,9 +563,10 @@ def _vba_project(settings: Settings) -> Iterator[Path | None]:
         with zipfile.ZipFile(settings.master) as archive:
             data = archive.read("xl/vbaProject.bin")
     except (OSError, KeyError, zipfile.BadZipFile):
-        raise UsageError(
-            f"Voor de .xlsm-master {settings.master.name} is een VBA-project nodig: begin met "
-            "de meegeleverde master.xlsm of zet 'vba_project' in xlmonitor.toml.") from None
+        # No master yet (or not a macro workbook): the project shipped in master.xlsm.
+        from xlmonitor.vba import packaged_vba_project
+
+        data = packaged_vba_project()
     with tempfile.TemporaryDirectory(prefix="xlmonitor-vba-") as folder:
         path = Path(folder) / "vbaProject.bin"
         path.write_bytes(data)
