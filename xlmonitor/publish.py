@@ -374,7 +374,7 @@ def _write_inzendingen(workbook, styles: Styles, consolidation) -> None:
     sheet.hide_gridlines(2)
     matrix = consolidation.matrix
     periods = [str(p) for p in matrix.columns]
-    width = 14
+    width = 16
     sheet.set_column(0, 0, 44)
     sheet.set_column(1, max(len(periods) + 1, len(REGISTER_COLUMNS) - 2), width)
     sheet.set_column(len(REGISTER_COLUMNS) - 1, len(REGISTER_COLUMNS) - 1, 52)
@@ -446,6 +446,7 @@ def _write_inzendingen(workbook, styles: Styles, consolidation) -> None:
     body = (top + 1, status_col, top + max(len(register), 1), status_col)
     unused = workbook.add_format({"bg_color": "#D9D9D9", "font_color": "#404040"})
     for status, fmt in (("ontvangen", styles.lights["groen"]), ("afgekeurd", styles.lights["rood"]),
+                        ("in aanvoer", styles.lights["oranje"]),
                         *((s, unused) for s in ("vervangen", "dubbel", "vergrendeld",
                                                  "overgeslagen"))):
         sheet.conditional_format(*body, {"type": "cell", "criteria": "==",
