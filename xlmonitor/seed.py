@@ -21,7 +21,7 @@ PROGRAMME = {
     # Days after the end of a quarter a submission counts as on time (aanname).
     "termijn_dagen": 42,
     # Shown in the template's instructions.
-    "inlevermap": "de map 'inbox' van de monitor op de regionale gedeelde schijf (S:)",
+    "inlevermap": "'inbox' van de monitor op de regionale gedeelde schijf (S:)",
     "contact": "het programmateam Economie & Werk van de Regio Gooi en Vechtstreek",
 }
 
