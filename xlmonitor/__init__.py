@@ -9,6 +9,7 @@ The public surface, used by the command line, the Excel button and the scheduled
 
 from xlmonitor.consolidate import Consolidation, consolidate
 from xlmonitor.errors import XlmonitorError
+from xlmonitor.export import export_dashboard, export_tables
 from xlmonitor.findings import Finding
 from xlmonitor.intake import Submission, read_submission
 from xlmonitor.layouts import load_layouts
@@ -32,6 +33,8 @@ __all__ = [
     "build_template",
     "build_templates",
     "consolidate",
+    "export_dashboard",
+    "export_tables",
     "load_layouts",
     "load_programme",
     "parse_period",
