@@ -139,6 +139,30 @@ def cmd_watch(args) -> int:
     return EXIT_OK
 
 
+def cmd_export(args) -> int:
+    from xlmonitor.export import export_dashboard, export_tables, resolve_peilperiode
+
+    if not (args.pdf or args.png or args.csv or args.parquet):
+        raise UsageError("Ongeldige invoer: kies minstens een van --pdf, --png, --csv of "
+                         "--parquet. Zie 'xlmonitor export --help'.")
+    if args.peilperiode and not (args.pdf or args.png):
+        raise UsageError("Ongeldige invoer: --peilperiode geldt voor --pdf en --png; de "
+                         "tabellen worden altijd volledig geschreven.")
+    if args.peilperiode:  # checked before anything is written
+        args.peilperiode = resolve_peilperiode(args.master, args.peilperiode)
+    written = []
+    if args.csv:
+        written += export_tables(args.master, Path(args.csv), fmt="csv")
+    if args.parquet:
+        written += export_tables(args.master, Path(args.parquet), fmt="parquet")
+    if args.pdf or args.png:
+        written += export_dashboard(args.master, pdf=args.pdf, png=args.png,
+                                    peilperiode=args.peilperiode, dpi=args.dpi)
+    for path in written:
+        print(f"Geschreven: {path}")
+    return EXIT_OK
+
+
 def cmd_demo(args) -> int:
     from xlmonitor.demo import run_demo
 
@@ -211,6 +235,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--periode", required=True, help="kwartaal, bijvoorbeeld 2021-Q3")
     p.add_argument("-o", "--output", help="bestand (met --gemeente) of map")
     p.set_defaults(func=cmd_template)
+
+    p = commands.add_parser(
+        "export", help="Dashboard als PDF/PNG voor de raadsbrief; tabellen als CSV/Parquet")
+    p.add_argument("master", metavar="MASTER", help="de master-werkmap (.xlsx of .xlsm)")
+    p.add_argument("--pdf", metavar="BESTAND", help="Dashboard als PDF (één pagina, liggend A4)")
+    p.add_argument("--png", metavar="BESTAND", help="Dashboard als afbeelding (PNG)")
+    p.add_argument("--peilperiode", metavar="KWARTAAL",
+                   help="Dashboard op dit kwartaal, bijvoorbeeld 2021-Q3 (standaard: zoals "
+                        "opgeslagen in de master)")
+    p.add_argument("--dpi", type=int, default=150, metavar="N",
+                   help="resolutie van de PNG, standaard 150")
+    p.add_argument("--csv", metavar="MAP",
+                   help="schrijf data.csv, inzendingen.csv en bevindingen.csv in MAP")
+    p.add_argument("--parquet", metavar="MAP",
+                   help="dezelfde tabellen als Parquet (vraagt pyarrow: xlmonitor[export])")
+    p.set_defaults(func=cmd_export)
 
     p = commands.add_parser("demo", help="bouw de demo: inbox van zeven gemeenten en de master")
     p.add_argument("map", nargs="?", default="xlmonitor-demo", metavar="MAP")
