@@ -10,7 +10,11 @@
 
 The source file is only read. The copy is always a macro-free ``.xlsx``. When openpyxl cannot
 open the source (``.xls``, ``.ods``, CSV, a password-protected or corrupt file) the copy holds
-only the ``Controle`` sheet, without links; a bad source never raises.
+only the ``Controle`` sheet, without links; a bad source never raises. A source intake refused
+as unreadable or over a limit is not opened at all (a zip or entity bomb stays closed).
+
+Personal data (:mod:`xlmonitor.privacy`: BSN, e-mail address, phone number) is masked in every
+cell value and comment of the copy and in every message, whatever ``mask`` says.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
+from xlmonitor import privacy
 from xlmonitor.errors import UsageError, WriteError
 from xlmonitor.findings import Finding
 
@@ -70,6 +75,10 @@ _LABEL = {True: "Fout", False: "Waarschuwing"}
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 #: A finding on a range marks at most this many cells (the comment goes on the first).
 MAX_CELLS_PER_FINDING = 500
+
+#: Intake refused these sources before reading cells: openpyxl does not open them either.
+_NOT_OPENED = {"bestand-onleesbaar", "bestand-te-groot", "bestand-versleuteld",
+               "limiet-overschreden"}
 
 _CELL_REF = re.compile(r"^\$?[A-Za-z]{1,3}\$?\d{1,7}(?::\$?[A-Za-z]{1,3}\$?\d{1,7})?$")
 
@@ -130,10 +139,14 @@ def write_feedback_copy(
             log.warning("could not remove outdated feedback copy %s", target, exc_info=True)
         return None
 
-    rows = [_Row(f, (mask or _identity)(f.message)) for f in findings]
-    workbook, note = _open_source(source)
+    rows = [_Row(f, (mask or _identity)(privacy.mask_text(f.message))) for f in findings]
+    if any(f.code in _NOT_OPENED for f in findings):
+        workbook, note = None, _unreadable(source)
+    else:
+        workbook, note = _open_source(source)
     if workbook is not None:
         try:
+            _mask_personal_data(workbook)
             _mark_cells(workbook, rows)
             _add_control_sheet(workbook, source, rows, note)
             return _save(workbook, target)
@@ -160,12 +173,16 @@ def _identity(text: str) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def _open_source(source: Path) -> tuple[Workbook | None, str]:
-    """The submission as an editable workbook, or ``None`` and why not (Dutch, for the sheet)."""
-    unreadable = (
+def _unreadable(source: Path) -> str:
+    return (
         f"Uw bestand {source.name} kon niet als Excel-werkmap worden geopend; daarom staan "
         "hieronder alleen de meldingen, zonder koppelingen naar de cellen."
     )
+
+
+def _open_source(source: Path) -> tuple[Workbook | None, str]:
+    """The submission as an editable workbook, or ``None`` and why not (Dutch, for the sheet)."""
+    unreadable = _unreadable(source)
     try:
         data = source.read_bytes()
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -194,6 +211,23 @@ def _open_source(source: Path) -> tuple[Workbook | None, str]:
 
 
 # --------------------------------------------------------------------------- marking
+
+
+def _mask_personal_data(workbook: Workbook) -> None:
+    """Mask every BSN, e-mail address and phone number in the copy's cells and comments."""
+    for ws in workbook.worksheets:
+        # ws._cells holds the stored cells only; iter_rows() would create every empty cell
+        # of the used range.
+        for cell in list(ws._cells.values()):
+            value = cell.value
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                masked = privacy.mask_value(value)
+                if masked != value:
+                    _text(cell, masked)
+            if cell.comment is not None:
+                text = privacy.mask_text(cell.comment.text or "")
+                if text != cell.comment.text:
+                    cell.comment = Comment(text, cell.comment.author or COMMENT_AUTHOR)
 
 
 def _mark_cells(workbook: Workbook, rows: list[_Row]) -> None:

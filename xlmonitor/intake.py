@@ -3,40 +3,38 @@ with provenance — file, sheet and the A1 cell of every value, and the file's s
 
 CONTRACT (other stages rely on it; see docs/architecture.md):
 
-``read_submission(path, programme, layouts=None) -> Submission`` never raises for a bad file:
-problems become ``Finding``s in ``submission.findings`` (codes ``bestand-onleesbaar``,
-``bestand-leeg``, ``bestand-versleuteld``, ``bestand-te-groot``, ``limiet-overschreden``,
-``indeling-onbekend``, ``kolom-ontbreekt``, ``gemeente-onbekend``, ``gemeente-ontbreekt``,
-``periode-ongeldig``, ``periode-ontbreekt``, ``project-onbekend``, ``indicator-onbekend``,
-``formule-zonder-waarde``, ``macro-aanwezig``, ``externe-koppeling``). Values are returned
-*as read* (int, float, str, None, datetime; whole floats as int; text stripped, blank =
-None): type checks are :mod:`xlmonitor.validate`'s job. Rows labelled as totals go to
-``submission.totals``; a project name the programme does not know keeps its row with
-``projectcode`` None.
+``read_submission(path, programme, layouts=None, *, limits=None) -> Submission`` never raises
+for a bad file: problems become ``Finding``s in ``submission.findings`` (codes
+``bestand-onleesbaar``, ``bestand-leeg``, ``bestand-versleuteld``, ``bestand-te-groot``,
+``limiet-overschreden``, ``indeling-onbekend``, ``kolom-ontbreekt``, ``gemeente-onbekend``,
+``gemeente-ontbreekt``, ``periode-ongeldig``, ``periode-ontbreekt``, ``project-onbekend``,
+``indicator-onbekend``, ``formule-zonder-waarde``, ``cellen-samengevoegd``,
+``macro-aanwezig``, ``externe-koppeling``). Values are returned *as read* (int, float, str,
+None, datetime; whole floats as int; text stripped, blank = None): type checks are
+:mod:`xlmonitor.validate`'s job. Rows labelled as totals go to ``submission.totals``; a project
+name the programme does not know keeps its row with ``projectcode`` None. Every BSN in any
+cell of any sheet is listed, masked, in ``submission.personal_data`` (validate reports them).
 
-How a file is read: python-calamine parses it (xlsx, xlsm, xls, ods; a formula gives its
-cached value; macros are never run), every visible sheet's top rows are scored against each
-layout spec (:mod:`xlmonitor.layouts`), and the best fit is read by its orientation.
+How a file is read: :mod:`xlmonitor.workbookfile` checks the container and parses every sheet
+with python-calamine (xlsx, xlsm, xls, ods; a formula gives its cached value; macros are never
+run) within the :class:`~xlmonitor.workbookfile.Limits`; then every visible sheet's top rows
+are scored against each layout spec (:mod:`xlmonitor.layouts`), and the best fit is read by
+its orientation.
 """
 
 from __future__ import annotations
 
-import faulthandler
 import hashlib
-import io
-import multiprocessing
 import re
-import zipfile
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pandas as pd
-from defusedxml import ElementTree
-from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
 from xlmonitor.findings import Finding, finding
 from xlmonitor.layouts import (
@@ -48,7 +46,22 @@ from xlmonitor.layouts import (
     match_header,
 )
 from xlmonitor.periods import parse_period, period_of
+from xlmonitor.privacy import Hit, find_bsns
 from xlmonitor.programme import INDICATOR_CODES, Programme
+from xlmonitor.workbookfile import (
+    DEFAULT_LIMITS,
+    REASON_CONTENT,
+    REASON_OPEN,
+    Limits,
+    Sheet,
+    WorkbookFile,
+    WorkbookRefused,
+    a1,
+    as_text,
+    clean,
+    is_reader_failure,
+    read_metadata,
+)
 
 #: Columns of ``Submission.rows`` (one row per period × project line in the file).
 ROW_COLUMNS = [
@@ -65,24 +78,11 @@ ROW_COLUMNS = [
     "cel_periode",     # A1 cell the period was read from ("" when from file or sheet name)
 ]
 
-METADATA_SHEET = "_xlmonitor"   # the template's veryHidden key/value sheet
-MAX_FILE_BYTES = 50 * 2**20     # a quarterly workbook is kilobytes; refuse what is not
-MAX_UNPACKED_BYTES = 400 * 2**20  # zip bombs: the sum of the declared uncompressed sizes
-MAX_GRID_CELLS = 5_000_000      # a read sheet, from A1 to its last cell (about 200 MB)
-CHILD_TIMEOUT_SECONDS = 60      # reading one .xls/.ods in its own process
 
 _VALUE_FIELDS = (*INDICATOR_CODES, "toelichting")
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")  # OOXML saved with a password
-_VBA_STREAM = "_VBA_PROJECT".encode("utf-16-le")            # .xls with macros
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 _QUARTER = re.compile(r"^(?:q|k|kw|kwartaal)?\s*([1-4])\s*(?:e|de|ste)?\s*(?:kwartaal|kw|q)?$")
 _DAY_FORMATS = ("%d-%m-%Y", "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%y")
-
-REASON_OPEN = "het bestand kan niet worden geopend"
-REASON_NOT_WORKBOOK = "het is geen Excel- of LibreOffice-werkmap"
-REASON_DAMAGED = "het bestand is beschadigd of niet volledig opgeslagen"
-REASON_CONTENT = "de inhoud kan niet worden gelezen"
 
 
 @dataclass
@@ -101,6 +101,8 @@ class Submission:
     # Rows the file itself labels as totals ("Totaal"), same columns, for totaal-klopt-niet.
     totals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ROW_COLUMNS))
     findings: list[Finding] = field(default_factory=list)
+    # BSNs found in any cell of any sheet (masked); validate turns them into findings.
+    personal_data: list[Hit] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -112,48 +114,54 @@ class Submission:
 
 
 def read_submission(path: str | Path, programme: Programme,
-                    layouts: list[LayoutSpec] | None = None) -> Submission:
-    """Read one submission into rows with provenance; problems become findings."""
+                    layouts: list[LayoutSpec] | None = None, *,
+                    limits: Limits | None = None) -> Submission:
+    """Read one submission into rows with provenance; problems become findings. ``limits``
+    (default :data:`~xlmonitor.workbookfile.DEFAULT_LIMITS`) bound what one file may cost."""
     path = Path(path)
+    limits = limits or DEFAULT_LIMITS
+    deadline = time.monotonic() + limits.seconds
     submission = Submission(path=path)
     try:
         stat = path.stat()
         submission.size = stat.st_size
         submission.modified = datetime.fromtimestamp(stat.st_mtime)
-        if stat.st_size > MAX_FILE_BYTES:
-            return _stop(submission, "bestand-te-groot", reason=f"{stat.st_size // 2**20} MB",
-                         detail=f"{stat.st_size} bytes > {MAX_FILE_BYTES}")
-        data = path.read_bytes()  # once: the hash and the cells come from the same bytes
+        with path.open("rb") as stream:  # once: the hash and the cells come from these bytes
+            data = stream.read(limits.max_file_bytes + 1)
     except OSError as exc:
         return _stop(submission, "bestand-onleesbaar", reason=REASON_OPEN, detail=repr(exc))
+    if len(data) > limits.max_file_bytes:
+        size = max(stat.st_size, len(data))
+        return _stop(submission, "bestand-te-groot", reason=f"{size // 2**20} MB",
+                     detail=f"{size} bytes > {limits.max_file_bytes}")
     submission.size = len(data)
     submission.sha256 = hashlib.sha256(data).hexdigest()
     if not data:
         return _stop(submission, "bestand-leeg", detail="zero bytes")
-    readable, archive = _inspect_container(data, submission)
-    if not readable:
-        return submission
+    book = WorkbookFile(data, path, limits, deadline=deadline)
     try:
-        # xlsx/xlsm are checked above (_oversized_sheet); .xls and .ods are read in a child
-        # process, where calamine may abort without taking the run down (_parse_in_child)
-        ooxml = archive is not None and "xl/workbook.xml" in archive.namelist()
-        sheets, metadata = _parse(data) if ooxml else _parse_in_child(data)
-    except PasswordError as exc:
-        return _stop(submission, "bestand-versleuteld", detail=repr(exc))
-    except _GridTooLarge as exc:
-        return _too_large(submission, *exc.args)
-    except BaseException as exc:  # noqa: B036 - see _is_reader_failure
-        if not _is_reader_failure(exc):
-            raise
-        return _stop(submission, "bestand-onleesbaar", reason=REASON_CONTENT, detail=repr(exc))
-    if not any(v not in ("", None) for sheet in sheets for row in sheet.grid for v in row):
+        book.check()
+        sheets = book.read_sheets()
+    except WorkbookRefused as refused:
+        submission.findings += book.notes
+        return _stop(submission, refused.code, **refused.params)
+    submission.findings += book.notes
+    submission.personal_data = [hit for sheet in sheets for hit in find_bsns(sheet.name,
+                                                                             sheet.grid)]
+    visible = [sheet for sheet in sheets if sheet.visible]
+    if not any(v not in ("", None) for sheet in visible for row in sheet.grid for v in row):
         return _stop(submission, "bestand-leeg", detail="no filled cells on visible sheets")
+    metadata = read_metadata(sheets)
     submission.template_version = metadata.get("sjabloonversie") or None
     specs = layouts if layouts is not None else load_layouts()
     try:
-        _Reader(submission, programme, specs, sheets, metadata, archive).read()
+        book.check_time()
+        _Reader(submission, programme, specs, visible, metadata, book).read()
+    except WorkbookRefused as refused:
+        submission.rows = submission.totals = pd.DataFrame(columns=ROW_COLUMNS)
+        _stop(submission, refused.code, **refused.params)
     except BaseException as exc:  # noqa: B036 - never let one odd file stop a run
-        if not _is_reader_failure(exc):
+        if not is_reader_failure(exc):
             raise
         submission.findings.append(finding(
             "bestand-onleesbaar", file=path, reason=REASON_CONTENT,
@@ -161,279 +169,12 @@ def read_submission(path: str | Path, programme: Programme,
     return submission
 
 
-def _is_reader_failure(exc: BaseException) -> bool:
-    """calamine raises CalamineError (and ValueError, OSError) for files it cannot parse, but
-    on some damaged files its Rust code panics: pyo3 turns that into ``PanicException``,
-    which derives from BaseException, not Exception, so ``except Exception`` misses it."""
-    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
-
-
 def _stop(submission: Submission, code: str, **params: object) -> Submission:
     submission.findings.append(finding(code, file=submission.path, **params))
     return submission
 
 
-# -- the file as a container -------------------------------------------------------------
-
-def _inspect_container(data: bytes, submission: Submission
-                       ) -> tuple[bool, zipfile.ZipFile | None]:
-    """Encryption, damage, size limits, macros and external links, before parsing cells.
-    Returns (readable, the zip archive if it is one); the findings are already added."""
-    path = submission.path
-    if data.startswith(_OLE_MAGIC):
-        # An OLE compound file is either a legacy .xls or an encrypted OOXML workbook
-        # (Excel wraps a password-protected .xlsx in OLE with an EncryptedPackage stream).
-        if _ENCRYPTED_STREAM in data:
-            _stop(submission, "bestand-versleuteld", detail="OLE container with EncryptedPackage")
-            return False, None
-        if _VBA_STREAM in data:
-            submission.findings.append(finding("macro-aanwezig", file=path,
-                                               detail="_VBA_PROJECT stream in .xls"))
-        return True, None
-    if not data.startswith(b"PK"):
-        _stop(submission, "bestand-onleesbaar", reason=REASON_NOT_WORKBOOK,
-              detail=f"no zip or OLE signature: {data[:8]!r}")
-        return False, None
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-    except Exception as exc:  # BadZipFile, OSError, NotImplementedError("zip file version")
-        _stop(submission, "bestand-onleesbaar", reason=REASON_DAMAGED, detail=repr(exc))
-        return False, None
-    unpacked = sum(info.file_size for info in infos)
-    if unpacked > MAX_UNPACKED_BYTES:
-        _stop(submission, "limiet-overschreden",
-              reason=f"uitgepakt is het bestand {unpacked // 2**20} MB groot",
-              detail=f"declared uncompressed size {unpacked} bytes")
-        return False, None
-    names = [info.filename for info in infos]
-    if any(n.lower().endswith("vbaproject.bin") or n.startswith("Basic/") for n in names):
-        submission.findings.append(finding("macro-aanwezig", file=path, detail="VBA project"))
-    if oversized := _oversized_sheet(archive):
-        _too_large(submission, *oversized)
-        return False, None
-    links = _external_links(archive, names)
-    if links:
-        submission.findings.append(finding("externe-koppeling", file=path,
-                                           value=", ".join(links), detail="xl/externalLinks"))
-    return True, archive
-
-
-def _too_large(submission: Submission, sheet: str, cell: str) -> Submission:
-    return _stop(submission, "limiet-overschreden",
-                 reason=f"het blad '{sheet}' loopt door tot cel {cell}; verwijder de lege "
-                        "rijen en kolommen onder en naast de tabel",
-                 detail=f"grid up to {cell} > {MAX_GRID_CELLS} cells")
-
-
-class _GridTooLarge(Exception):
-    """args: (sheet, last cell)."""
-
-
-def _external_links(archive: zipfile.ZipFile, names: list[str]) -> list[str]:
-    """File names (never full paths: they can hold user names) of linked workbooks."""
-    result = []
-    for name in names:
-        if name.startswith("xl/externalLinks/_rels/") and name.endswith(".rels"):
-            try:
-                text = archive.read(name).decode("utf-8", "replace")
-            except Exception:  # a damaged member: calamine will report the file
-                continue
-            for target in re.findall(r'Target="([^"]+)"', text):
-                result.append(PurePosixPath(target.replace("\\", "/")).name or target)
-    return sorted(set(result))
-
-
-def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
-    """Sheet name → (zip member, state) of an xlsx/xlsm, from workbook.xml and its rels."""
-    try:
-        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except Exception:  # no workbook part, or a damaged one: calamine will tell
-        return {}
-    targets = {el.get("Id"): el.get("Target") or "" for el in rels}
-    parts = {}
-    for el in book.iter():
-        if el.tag.endswith("}sheet") and (target := targets.get(el.get(f"{{{_R}}}id"))):
-            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            parts[el.get("name") or ""] = (member, el.get("state") or "visible")
-    return parts
-
-
-def _sheet_xml(archive: zipfile.ZipFile | None, sheet: str) -> bytes:
-    member = _sheet_parts(archive).get(sheet, ("", ""))[0] if archive is not None else ""
-    try:
-        return archive.read(member) if member else b""  # type: ignore[union-attr]
-    except Exception:  # missing or damaged member: nothing to check
-        return b""
-
-
-def _oversized_sheet(archive: zipfile.ZipFile) -> tuple[str, str] | None:
-    """(sheet, last cell) of a visible sheet whose grid would exceed MAX_GRID_CELLS. One
-    value typed in XFD1048576 makes a 5 KB file a grid of 17 billion cells, and calamine
-    aborts the process when that allocation fails (checked with calamine 0.37)."""
-    for name, (member, state) in _sheet_parts(archive).items():
-        if state != "visible" and name != METADATA_SHEET:
-            continue
-        try:
-            refs = _CELL_REF.findall(archive.read(member))
-        except Exception:
-            continue
-        rows = max((int(number) for _, number in refs), default=0)
-        columns = max((_column_number(letters) for letters, _ in refs if letters), default=0)
-        if rows * columns > MAX_GRID_CELLS:
-            return name, a1(rows - 1, columns - 1)
-    return None
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number
-
-
-def _formula_cells_without_value(archive: zipfile.ZipFile | None, sheet: str) -> set[str]:
-    """A1 cells of ``sheet`` holding a formula but no cached result. Such a file was written
-    by a program that does not calculate (openpyxl, a script) and never opened in Excel;
-    calamine reads those cells as empty."""
-    xml = _sheet_xml(archive, sheet)
-    if b"<f" not in xml and b":f" not in xml:
-        return set()
-    cells = set()
-    for match in _CELL_XML.finditer(xml):
-        inner = match.group(2) or b""
-        if _FORMULA_XML.search(inner) and not _VALUE_XML.search(inner):
-            ref = re.search(rb'\br="([A-Z]+\d+)"', match.group(1))
-            if ref:
-                cells.add(ref.group(1).decode())
-    return cells
-
-
-_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_CELL_XML = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
-_FORMULA_XML = re.compile(rb"<(?:\w+:)?f\b")
-_VALUE_XML = re.compile(rb"<(?:\w+:)?v>")
-_CELL_REF = re.compile(rb'<(?:\w+:)?(?:c|row)\b[^>]*?\br="([A-Z]{0,3})(\d+)"')
-
-
-def _parse(data: bytes) -> tuple[list[_Sheet], dict[str, str]]:
-    return _read_sheets(CalamineWorkbook.from_filelike(io.BytesIO(data)))
-
-
-class _ChildFailed(Exception):
-    """The separate process reading an .xls or .ods died or timed out."""
-
-
-def _parse_in_child(data: bytes) -> tuple[list[_Sheet], dict[str, str]]:
-    """Parse a workbook in a child process. On damaged .xls files (and on any sheet whose
-    last cell is far away) calamine can ask for terabytes of memory, and Rust aborts the
-    whole process on a failed allocation — nothing Python can catch. Only the child dies
-    then; the run goes on. xlsx/xlsm are read in-process: fuzzing showed no aborts and
-    their extent is checked beforehand (:func:`_oversized_sheet`)."""
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_parse_for_parent, args=(data, sender), daemon=True)
-    child.start()
-    sender.close()
-    try:
-        result = receiver.recv() if receiver.poll(CHILD_TIMEOUT_SECONDS) else None
-    except (EOFError, OSError):
-        result = None
-    finally:
-        receiver.close()
-        child.join(timeout=5)
-        if child.is_alive():
-            child.kill()
-            child.join()
-    if result is None:
-        raise _ChildFailed(f"reader process ended with exit code {child.exitcode}")
-    kind, payload = result
-    if kind == "password":
-        raise PasswordError(payload)
-    if kind == "too-large":
-        raise _GridTooLarge(*payload)
-    if kind == "error":
-        raise _ChildFailed(payload)
-    return payload
-
-
-def _parse_for_parent(data: bytes, sender) -> None:
-    faulthandler.disable()  # an abort here is reported by the parent; no stack dump
-    try:
-        sender.send(("ok", _parse(data)))
-    except PasswordError as exc:
-        sender.send(("password", repr(exc)))
-    except _GridTooLarge as exc:
-        sender.send(("too-large", exc.args))
-    except BaseException as exc:  # noqa: B036 - a Rust panic is a BaseException
-        sender.send(("error", repr(exc)))
-    finally:
-        sender.close()
-
-
-@dataclass
-class _Sheet:
-    name: str
-    grid: list[list[object]]
-    merged: dict[tuple[int, int], int]   # top-left (row, column) -> last column of the merge
-
-
-def _read_sheets(workbook: CalamineWorkbook) -> tuple[list[_Sheet], dict[str, str]]:
-    """Visible worksheets as full grids (row i, column j is A1 cell (j+1, i+1): with
-    ``skip_empty_area=False`` calamine does not trim leading empty rows and columns), and the
-    template's metadata sheet as a dict."""
-    sheets: list[_Sheet] = []
-    metadata: dict[str, str] = {}
-    for meta in workbook.sheets_metadata:
-        if meta.name == METADATA_SHEET:
-            rows = workbook.get_sheet_by_name(meta.name).to_python(nrows=100)
-            for row in rows:
-                if len(row) >= 2 and str(row[0]).strip():
-                    metadata[str(row[0]).strip().lower()] = _text(row[1])
-            continue
-        if meta.visible != SheetVisibleEnum.Visible or meta.typ != SheetTypeEnum.WorkSheet:
-            continue
-        sheet = workbook.get_sheet_by_name(meta.name)
-        if sheet.end and (sheet.end[0] + 1) * (sheet.end[1] + 1) > MAX_GRID_CELLS:
-            raise _GridTooLarge(meta.name, a1(*sheet.end))
-        merged = {start: end[1] for start, end in (sheet.merged_cell_ranges or [])}
-        sheets.append(_Sheet(meta.name, sheet.to_python(skip_empty_area=False), merged))
-    return sheets, metadata
-
-
 # -- values ------------------------------------------------------------------------------
-
-def a1(row: int, column: int | None) -> str:
-    """0-based grid position → A1 cell name ("" without a column)."""
-    if column is None:
-        return ""
-    letters, number = "", column + 1
-    while number:  # no upper bound: a damaged file may claim column 60000
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return f"{letters}{row + 1}"
-
-
-def _clean(value: object) -> object:
-    """A cell value as intake returns it: blank → None, text stripped (a number typed as
-    text stays text: validate reports it), whole floats → int (Excel stores every number as
-    a float; 12.0 is the count 12)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _text(value: object) -> str:
-    cleaned = _clean(value)
-    return "" if cleaned is None else str(cleaned)
-
 
 def _windows(text: str) -> list[str]:
     """Runs of 3, 2 and 1 words of a title, sheet or file name (``Hilversum Q3 2021
@@ -447,7 +188,7 @@ def period_in_text(value: object) -> str | None:
     """The quarter a cell, title, sheet name or file name mentions, if any."""
     if isinstance(value, date):  # a datetime is a date too
         return period_of(value)
-    text = _text(value)
+    text = as_text(value)
     if not text:
         return None
     found = parse_period(text) or parse_period(text.partition(":")[2])
@@ -457,7 +198,7 @@ def period_in_text(value: object) -> str | None:
 @lru_cache(maxsize=2048)
 def quarter_number(text: object) -> int | None:
     """``Q3``, ``3``, ``3e kwartaal``, ``kwartaal 3`` → 3."""
-    match = _QUARTER.match(re.sub(r"\s+", " ", _text(text).lower()))
+    match = _QUARTER.match(re.sub(r"\s+", " ", as_text(text).lower()))
     return int(match.group(1)) if match else None
 
 
@@ -471,7 +212,7 @@ def _as_date(value: object) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    text = _text(value)
+    text = as_text(value)
     for pattern in _DAY_FORMATS:
         try:
             return datetime.strptime(text, pattern).date()
@@ -501,10 +242,10 @@ class _Reader:
     """Reads the sheet that fits a layout best into rows, totals and findings."""
 
     def __init__(self, submission: Submission, programme: Programme,
-                 specs: list[LayoutSpec], sheets: list[_Sheet],
-                 metadata: dict[str, str], archive: zipfile.ZipFile | None) -> None:
+                 specs: list[LayoutSpec], sheets: list[Sheet],
+                 metadata: dict[str, str], book: WorkbookFile) -> None:
         self.submission, self.programme, self.specs = submission, programme, specs
-        self.sheets, self.metadata, self.archive = sheets, metadata, archive
+        self.sheets, self.metadata, self.book = sheets, metadata, book
         self.file, self.findings = submission.path, submission.findings
         self.rows: list[dict] = []
         self.totals: list[dict] = []
@@ -518,6 +259,7 @@ class _Reader:
         best = max(matches, key=HeaderMatch.rank)
         sheet = self.sheets[best.sheet_index]
         self.sheet, self.grid, self.merged = sheet.name, sheet.grid, sheet.merged
+        self.chosen = sheet
         self.match, self.spec, self.header = best, best.spec, best.row
         if not best.fits:
             missing = [
@@ -545,13 +287,13 @@ class _Reader:
         if self.header < 0:
             return ""
         row = self.grid[self.header]
-        return a1(self.header, next((c for c, v in enumerate(row) if _clean(v) is not None), 0))
+        return a1(self.header, next((c for c, v in enumerate(row) if clean(v) is not None), 0))
 
     # -- cells --------------------------------------------------------------------------
     def value(self, r: int, c: int | None) -> object:
         if c is None or r >= len(self.grid) or c >= len(self.grid[r]):
             return None
-        return _clean(self.grid[r][c])
+        return clean(self.grid[r][c])
 
     def column(self, field_name: str) -> int | None:
         columns = self.match.columns.get(field_name)
@@ -564,7 +306,7 @@ class _Reader:
         """(row, column, value) of every filled cell above the header row."""
         for r in range(self.header):
             for c, raw in enumerate(self.grid[r]):
-                if (value := _clean(raw)) is not None:
+                if (value := clean(raw)) is not None:
                     yield r, c, value
 
     def _label(self, sources: Sources) -> tuple[object, str] | None:
@@ -633,14 +375,14 @@ class _Reader:
         for source in order:
             for value, cell, explicit in self._candidates(target, source):
                 if (resolved := resolve(value, explicit)) is not None:
-                    return _Found(resolved, _text(value), cell)
+                    return _Found(resolved, as_text(value), cell)
                 if explicit and failed is None:
-                    failed = _Found(None, _text(value), cell)
+                    failed = _Found(None, as_text(value), cell)
         return failed
 
     def _find_municipality(self) -> _Found | None:
         def resolve(value: object, explicit: bool) -> str | None:
-            text = _text(value)
+            text = as_text(value)
             return self.programme.municipality(text) or (None if explicit else next(
                 (m for w in _windows(text) if (m := self.programme.municipality(w))), None))
 
@@ -667,8 +409,8 @@ class _Reader:
         """A row's own Gemeente column when the layout has one, else the file's."""
         c = self.column("gemeente")
         if "column" in self.spec.municipality.order and (value := self.value(r, c)) is not None:
-            if (name := self.programme.municipality(_text(value))) is None:
-                self._unknown_municipality(_text(value), a1(r, c))
+            if (name := self.programme.municipality(as_text(value))) is None:
+                self._unknown_municipality(as_text(value), a1(r, c))
             return name
         return self.municipality.value if self.municipality else None  # type: ignore[return-value]
 
@@ -686,7 +428,7 @@ class _Reader:
     def _year(self) -> int | None:
         """The year for bare quarters (``Q3``, ``3``): ``[period] year_from`` sources."""
         def resolve(value: object, explicit: bool) -> int | None:
-            match = _YEAR.search(_text(value))
+            match = _YEAR.search(as_text(value))
             return int(match.group(1)) if match else None
 
         found = self._lookup("year", resolve)
@@ -710,14 +452,14 @@ class _Reader:
                 cell, period = a1(r, c_quarter), period_in_text(quarter)
                 if period is None and quarter_number(quarter):
                     year = year if year is not None else self._year()
-                    if year is not None and _YEAR.fullmatch(_text(year)):
-                        period = f"{_text(year)}-Q{quarter_number(quarter)}"
-                text = f"{_text(year)} {_text(quarter)}".strip()
+                    if year is not None and _YEAR.fullmatch(as_text(year)):
+                        period = f"{as_text(year)}-Q{quarter_number(quarter)}"
+                text = f"{as_text(year)} {as_text(quarter)}".strip()
             else:
                 text = None
             if text is not None:
                 if period is None:
-                    self._invalid_period(_text(text), cell)
+                    self._invalid_period(as_text(text), cell)
                 return period, cell
         found = self._sheet_period()
         return (found.value, found.cell) if found else (None, "")  # type: ignore[return-value]
@@ -742,11 +484,12 @@ class _Reader:
         code, name = self.value(r, code_column), self.value(r, name_column)
         row = dict.fromkeys(ROW_COLUMNS)
         row.update({f"cel_{f}": "" for f in _VALUE_FIELDS})
+        written = as_text(name if name is not None else code)
         row.update(gemeente=municipality, periode=period[0], cel_periode=period[1],
-                   blad=self.sheet, project_tekst=_text(name if name is not None else code) or None,
+                   blad=self.sheet, project_tekst=written or None,
                    cel_project=a1(r, code_column if name is None and code is not None
                                   else name_column),
-                   _code=_text(code), _r=r)
+                   _code=as_text(code), _r=r)
         return row
 
     def _set(self, row: dict, field_name: str, r: int, c: int | None) -> None:
@@ -755,6 +498,7 @@ class _Reader:
             if value is None and self.spec.blank_cell == "zero" and field_name != "toelichting":
                 value = 0
             row[field_name], row[f"cel_{field_name}"] = value, a1(r, c)
+            row.setdefault("_cells", []).append((r, c))
 
     def _project_code(self, row: dict) -> str | None:
         return self.programme.project_code(row["_code"]) or \
@@ -831,15 +575,15 @@ class _Reader:
             project, word = self.value(r, c_project), self.value(r, c_indicator)
             if project is None and word is None and self.value(r, c_amount) is None:
                 continue
-            if (indicator := words.get(header_key(_text(word)))) is None:
+            if (indicator := words.get(header_key(as_text(word)))) is None:
                 self.findings.append(finding(
                     "indicator-onbekend", file=self.file, sheet=self.sheet,
-                    cell=a1(r, c_indicator), value=_text(word),
+                    cell=a1(r, c_indicator), value=as_text(word),
                     expected=", ".join(f"'{w[0]}'" for w in self.spec.indicators.values()),
                     detail="indicator word not in the layout's [indicators]"))
                 continue
             municipality, period = self._row_municipality(r), self._row_period(r)
-            key = (municipality, period[0], header_key(_text(project)))
+            key = (municipality, period[0], header_key(as_text(project)))
             row = open_rows.get(key)
             if row is None or row[f"cel_{indicator}"]:
                 row = open_rows[key] = self._new_row(r, municipality, period, c_code, c_project)
@@ -861,11 +605,12 @@ class _Reader:
                     suggestion=f" Bedoelde u '{suggestion}'?" if suggestion else "",
                     detail="no programme project, code or alias"))
         read = {row[f"cel_{f}"] for row in self.rows + self.totals for f in _VALUE_FIELDS}
-        for cell in sorted(_formula_cells_without_value(self.archive, self.sheet) & read,
+        for cell in sorted(self.book.formula_cells_without_value(self.sheet) & read,
                            key=_cell_order):
             self.findings.append(finding("formule-zonder-waarde", file=self.file,
                                          sheet=self.sheet, cell=cell,
                                          detail="formula without cached value"))
+        self._merged_input_cells()
         self.submission.rows, self.submission.totals = _frame(self.rows), _frame(self.totals)
         c = self.column("gemeente")
         per_row = [(row["gemeente"], a1(row["_r"], c)) for row in self.rows
@@ -877,6 +622,18 @@ class _Reader:
         elif self.municipality is not None:
             self.submission.municipality = self.municipality.value  # type: ignore[assignment]
             self.submission.municipality_cell = self.municipality.cell
+
+
+    def _merged_input_cells(self) -> None:
+        """``cellen-samengevoegd`` for a merged range over two or more cells read as values:
+        Excel shows one number, but it is stored in the top-left cell only, and nobody can
+        tell which column or row it was meant for."""
+        cells = {cell for row in self.rows + self.totals for cell in row.get("_cells", ())}
+        for (top, left), (bottom, right) in self.chosen.merges_over(cells):
+            self.findings.append(finding(
+                "cellen-samengevoegd", file=self.file, sheet=self.sheet,
+                cell=a1(top, left), value=f"{a1(top, left)}:{a1(bottom, right)}",
+                detail="merged range over input cells"))
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:

@@ -9,6 +9,11 @@ each side an indicator code or a sum of codes and whole numbers, with a severity
 missing-value strategy; ``niveau`` is ``rij`` (each quarter on its own) or ``cumulatief``
 (summed up to and including the quarter, over ``history`` plus this submission; judged only
 when ``history`` is given, as consolidation does — a lone file cannot know its earlier quarters).
+
+Personal data (:mod:`xlmonitor.privacy`): a BSN intake found in any cell is a
+``persoonsgegevens`` error, an e-mail address or phone number in a remark a warning. Every
+finding's message and detail and the clean rows' ``toelichting`` are masked, so nothing
+personal reaches the master, a feedback copy or ``--json``.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from xlmonitor.findings import Finding, finding
+from xlmonitor import privacy
+from xlmonitor.findings import WARNING, Finding, finding
 from xlmonitor.intake import Submission
 from xlmonitor.periods import period_end, period_start
 from xlmonitor.programme import INDICATOR_CODES, Programme
@@ -56,6 +63,7 @@ def validate_submission(submission: Submission, programme: Programme, *,
     findings = list(submission.findings)
     rows = submission.rows.copy()
     file = submission.path
+    findings += _personal_data_findings(submission)
     if rows.empty:
         if not any(f.is_error for f in findings):
             findings.append(finding("bestand-leeg", file=file, detail="no data rows"))
@@ -69,11 +77,13 @@ def validate_submission(submission: Submission, programme: Programme, *,
     findings += _total_findings(submission, counts, file)
     findings += _activity_findings(rows, counts, programme, file)
 
-    clean = rows.assign(**{c: counts[c].where(counts[c] != NOT_A_NUMBER) for c in counts})
+    # Not a number, or an infinite one ("inf" in an .ods): reported above, counted as blank.
+    clean = rows.assign(**{c: counts[c].where(np.isfinite(counts[c])) for c in counts})
     clean = clean[clean["projectcode"].notna() & clean["periode"].notna()]
     for code in INDICATOR_CODES:
         clean[code] = clean[code].fillna(0).clip(lower=0).round().astype("int64")
     clean["cellen"] = [_cells(r) for r in clean.itertuples()]
+    clean["toelichting"] = clean["toelichting"].map(_masked_remark)
     clean = clean.reindex(columns=CLEAN_COLUMNS).reset_index(drop=True)
     if rules:
         # Cumulative rules need the municipality's earlier quarters: without ``history`` (a
@@ -89,13 +99,45 @@ def _empty() -> pd.DataFrame:
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """Each finding once, with personal data in its message and detail masked."""
     seen, result = set(), []
-    for f in findings:
+    for f in map(privacy.mask_finding, findings):
         key = (f.file, f.sheet, f.cell, f.code, f.message)
         if key not in seen:
             seen.add(key)
             result.append(f)
     return result
+
+
+def _personal_data_findings(submission: Submission) -> list[Finding]:
+    """``persoonsgegevens``: every BSN intake found (error), and every e-mail address or
+    phone number in a remark (warning). Messages show the value masked only."""
+    result = []
+    reported = set()
+    for hit in submission.personal_data:
+        reported.add((hit.sheet, hit.cell, hit.kind))
+        result.append(finding("persoonsgegevens", file=submission.path, sheet=hit.sheet,
+                              cell=hit.cell, kind=privacy.KIND_TEXT[hit.kind],
+                              value=hit.masked, detail=f"{hit.kind} {hit.masked}"))
+    for rows in (submission.rows, submission.totals):
+        if rows is None or rows.empty:
+            continue
+        for remark, sheet, cell in rows[["toelichting", "blad", "cel_toelichting"]].itertuples(
+                index=False):
+            if not isinstance(remark, str):
+                continue
+            for kind, masked in privacy.find_contact_data(remark):
+                if (sheet, cell, kind) not in reported:
+                    reported.add((sheet, cell, kind))
+                    result.append(finding(
+                        "persoonsgegevens", file=submission.path, sheet=sheet, cell=cell,
+                        severity=WARNING, kind=privacy.KIND_TEXT[kind], value=masked,
+                        detail=f"{kind} {masked} in a remark"))
+    return result
+
+
+def _masked_remark(value: object) -> object:
+    return privacy.mask_text(value) if isinstance(value, str) else value
 
 
 def _cells(row) -> str:

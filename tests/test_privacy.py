@@ -1,0 +1,222 @@
+"""Personal data (issue 7): a BSN anywhere in a submission is an error, an e-mail address or
+phone number in a remark a warning; the value itself never reaches the master, a feedback
+copy, the log, a finding message or the JSON output — only its masked form."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+from hostile import standard_submission
+from python_calamine import CalamineWorkbook
+
+from xlmonitor import privacy
+from xlmonitor.cli import main
+from xlmonitor.consolidate import consolidate
+from xlmonitor.feedback import write_feedback_copy
+from xlmonitor.intake import read_submission
+from xlmonitor.programme import load_programme
+from xlmonitor.publish import write_master
+from xlmonitor.schedule import run_consolidation
+from xlmonitor.settings import Settings
+from xlmonitor.validate import validate_submission
+
+BSN = "111222333"            # passes the eleven-test
+BSN_DOTTED = "1234.56.782"   # 123456782 passes too
+EMAIL = "j.jansen@blaricum.nl"
+PHONE = "06-12345678"
+RAW = [BSN, BSN_DOTTED, "123456782", EMAIL, "12345678", "jansen@"]
+
+
+@pytest.fixture(scope="module")
+def programme():
+    return load_programme()
+
+
+def all_text(path: Path) -> str:
+    """Every XML part of a workbook, as one string (what anyone unzipping it would see)."""
+    with zipfile.ZipFile(path) as archive:
+        return "".join(archive.read(n).decode("utf-8", "replace") for n in archive.namelist()
+                       if n.endswith((".xml", ".rels", ".vml")))
+
+
+def assert_no_raw(text: str) -> None:
+    for raw in RAW:
+        assert raw not in text, f"{raw!r} leaked"
+
+
+# -- the rules ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("digits, valid", [
+    ("111222333", True), ("123456782", True), ("1234.56.782", True), ("123 456 782", True),
+    ("123456789", False), ("000000000", False), ("12345678", False), ("1112223330", False),
+])
+def test_eleven_test(digits, valid):
+    assert privacy.is_bsn(digits) is valid
+
+
+@pytest.mark.parametrize("text, masked", [
+    (f"BSN {BSN}", "BSN *****2333"),
+    (f"bsn: {BSN_DOTTED}.", "bsn: *****6782."),
+    ("123 456 782 en 1234 56 782", "*****6782 en *****6782"),
+    (f"mail {EMAIL}", "mail j***@***.nl"),
+    (f"bel {PHONE} of 035 123 4567", "bel ********78 of ********67"),
+    ("+31 (0)6 1234 5678 / 0031 35 1234567 / (035) 123 45 67",
+     "********78 / ********67 / ********67"),
+    # not personal data: left alone
+    ("123456789 fails the eleven-test", "123456789 fails the eleven-test"),
+    ("2021-10-18 02:00:00, 1.234.567 euro, 0.123456782", "2021-10-18 02:00:00, 1.234.567 euro, "
+     "0.123456782"),
+    ("NL91ABNA0417164300 / 1234 AB / 2021-Q3 / 06-2021", "NL91ABNA0417164300 / 1234 AB / "
+     "2021-Q3 / 06-2021"),
+    ("*****2333 en j***@***.nl", "*****2333 en j***@***.nl"),  # masking twice changes nothing
+])
+def test_mask_text(text, masked):
+    assert privacy.mask_text(text) == masked
+
+
+def test_mask_value_turns_a_bsn_number_into_text():
+    assert privacy.mask_value(111222333.0) == "*****2333"
+    assert privacy.mask_value(12345672) == "*****5672"  # 012345672: the zero was dropped
+    assert privacy.mask_value(12) == 12 and privacy.mask_value(True) is True
+
+
+def test_find_bsns_in_numbers_and_text():
+    grid = [["Naam", "J. Jansen", None],
+            ["BSN", 111222333.0, 7.0],
+            [None, f"partner {BSN_DOTTED}", "123456789"],
+            [12345672, None, "nummer 0123.45.672"]]
+    hits = privacy.find_bsns("Blad1", grid)
+    assert privacy.is_bsn("012345672")  # typed as a number, Excel keeps 12345672
+    assert [(h.cell, h.masked) for h in hits] == [("B2", "*****2333"), ("B3", "*****6782"),
+                                                  ("A4", "*****5672"), ("C4", "*****5672")]
+
+
+def test_scanning_a_240_row_file_is_cheap(tmp_path):
+    """Measured here: about 0.2 ms per 240-row sheet (calamine itself parses it in ~1 ms)."""
+    path = tmp_path / "240.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Export")
+    sheet.write_row(0, 0, ["Gemeente", "Jaar", "Kwartaal", "Project", "Indicator", "Aantal",
+                           "Toelichting"])
+    for r in range(1, 241):
+        sheet.write_row(r, 0, ["Gooise Meren", 2021, r % 4 + 1, f"Project {r}", "aanmelding",
+                               r * 7 % 200, "loopt volgens planning sinds week 12" * (r % 2)])
+    workbook.close()
+    grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Export").to_python(
+        skip_empty_area=False)
+    timings = []
+    for _ in range(50):
+        started = time.perf_counter()
+        assert privacy.find_bsns("Export", grid) == []
+        timings.append(time.perf_counter() - started)
+    median = statistics.median(timings)
+    print(f"\nBSN scan of a 240-row sheet: {median * 1000:.2f} ms")
+    assert median < 0.005
+
+
+# -- through the pipeline -------------------------------------------------------------------
+
+def _with_bsns(workbook, sheet):
+    sheet.cell(9, 7, f"cliënt met BSN {BSN_DOTTED}")    # a remark
+    sheet["J3"] = int(BSN)                                # a number, outside the table
+    sheet.cell(10, 3, f"BSN {BSN}")                       # text in a count cell
+    hidden = workbook.create_sheet("Notities")
+    hidden.sheet_state = "hidden"
+    hidden["C4"] = f"{BSN}"
+    workbook["_xlmonitor"]["D1"] = int("123456782")       # even the template's metadata sheet
+
+
+def _with_contact_data(workbook, sheet):
+    sheet.cell(8, 7, f"Contact: {EMAIL}")
+    sheet.cell(9, 7, f"bellen via {PHONE} (na 12 uur)")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, programme):
+    folder = tmp_path_factory.mktemp("privacy")
+    scratch = folder / "werk"
+    scratch.mkdir()
+    inbox = folder / "inbox"
+    inbox.mkdir()
+    return {
+        "bsn": standard_submission(programme, inbox / "Blaricum bsn.xlsx", scratch,
+                                   _with_bsns),
+        "contact": standard_submission(programme, inbox / "Blaricum contact.xlsx", scratch,
+                                       _with_contact_data),
+    }
+
+
+def test_a_bsn_anywhere_is_an_error(files, programme):
+    validation = validate_submission(read_submission(files["bsn"], programme), programme)
+    personal = [(f.sheet, f.cell, f.severity) for f in validation.findings
+                if f.code == "persoonsgegevens"]
+    assert sorted(personal) == [("Invoer", "C10", "fout"), ("Invoer", "G9", "fout"),
+                                ("Invoer", "J3", "fout"), ("Notities", "C4", "fout"),
+                                ("_xlmonitor", "D1", "fout")]
+    assert "*****6782" in next(f.message for f in validation.findings if f.cell == "G9")
+    # every message and detail masked, also of other findings quoting the cell
+    assert any(f.code == "geen-geheel-getal" and "*****2333" in f.message
+               for f in validation.findings)
+    assert_no_raw(json.dumps([f.as_dict() for f in validation.findings]
+                             + [f.params for f in validation.findings]))
+
+
+def test_contact_data_in_a_remark_is_a_warning_and_masked_in_the_master(files, programme,
+                                                                         tmp_path):
+    validation = validate_submission(read_submission(files["contact"], programme), programme)
+    assert sorted((f.cell, f.severity, f.params["value"]) for f in validation.findings) == [
+        ("G8", "waarschuwing", "j***@***.nl"), ("G9", "waarschuwing", "********78")]
+    assert not validation.has_errors
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / files["contact"].name).write_bytes(files["contact"].read_bytes())
+    result = consolidate(inbox, programme)
+    remarks = set(result.data["Toelichting"])
+    assert {"Contact: j***@***.nl", "bellen via ********78 (na 12 uur)"} <= remarks
+    master = write_master(result, tmp_path / "master.xlsx")
+    text = all_text(master)
+    assert EMAIL not in text and PHONE not in text and "j***@***.nl" in text
+
+
+def test_feedback_copy_masks_cells_and_messages(files, programme, tmp_path):
+    for name in ("bsn", "contact"):
+        validation = validate_submission(read_submission(files[name], programme), programme)
+        copy = write_feedback_copy(files[name], validation.findings, tmp_path / "fb")
+        text = all_text(copy)
+        assert_no_raw(text)
+        assert PHONE not in text
+        assert "*****2333" in text or "j***@***.nl" in text
+
+
+def test_json_output_is_masked(files, capsys):
+    code = main(["validate", str(files["bsn"]), str(files["contact"]), "--json"])
+    out = capsys.readouterr().out
+    assert code == 1 and "persoonsgegevens" in out
+    findings = json.loads(out)
+    for item in findings:
+        assert_no_raw(item["message"] + item["detail"] + item["sheet"] + item["cell"])
+        assert PHONE not in item["message"]
+
+
+def test_log_and_run_are_masked(files, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / f"Blaricum {BSN}.xlsx").write_bytes(files["bsn"].read_bytes())  # even the name
+    (inbox / files["contact"].name).write_bytes(files["contact"].read_bytes())
+    (tmp_path / "uit").mkdir()
+    settings = Settings(inbox=inbox, master=tmp_path / "uit" / "master.xlsx",
+                        feedback=tmp_path / "uit" / "terugkoppeling", settle=0)
+    result = run_consolidation(settings)
+    log = settings.log.read_text("utf-8")
+    assert "persoonsgegevens" in log
+    assert_no_raw(log)
+    assert PHONE not in log
+    for copy in result.feedback:  # the copy names the sender's own file; its cells are masked
+        assert_no_raw(all_text(copy).replace(f"Blaricum {BSN}", ""))
+    assert EMAIL not in all_text(settings.master)
