@@ -257,18 +257,26 @@ def _total_findings(submission: Submission, counts: pd.DataFrame, file) -> list[
 
 
 def _activity_findings(rows, counts, programme: Programme, file) -> list[Finding]:
+    """``project-niet-actief`` for counts reported outside a project's run (vectorised: this
+    runs for every row of every file)."""
+    known = rows[rows["projectcode"].notna() & rows["periode"].notna()]
+    if known.empty:
+        return []
+    periods = {p: (period_start(p), period_end(p)) for p in known["periode"].unique()}
+    first = known["periode"].map(lambda p: periods[p][0])
+    last = known["periode"].map(lambda p: periods[p][1])
+    start = known["projectcode"].map(programme.projects["start"])
+    end = known["projectcode"].map(programme.projects["eind"])
+    running = (start <= last) & (end >= first)
+    reported = (counts.loc[known.index] > 0).any(axis=1)
     result = []
-    for index, row in rows[rows["projectcode"].notna() & rows["periode"].notna()].iterrows():
+    for index in known.index[~running & reported]:
+        row = known.loc[index]
         project = programme.projects.loc[row["projectcode"]]
-        period = row["periode"]
-        running = project["start"] <= period_end(period) and project["eind"] >= period_start(
-            period)
-        reported = counts.loc[index].where(counts.loc[index] > 0).notna().any()
-        if not running and reported:
-            result.append(finding(
-                "project-niet-actief", file=file, sheet=row["blad"], cell=row["cel_project"],
-                value=project["naam"], period=period,
-                expected=f"looptijd {project['start']:%d-%m-%Y} t/m {project['eind']:%d-%m-%Y}"))
+        result.append(finding(
+            "project-niet-actief", file=file, sheet=row["blad"], cell=row["cel_project"],
+            value=project["naam"], period=row["periode"],
+            expected=f"looptijd {project['start']:%d-%m-%Y} t/m {project['eind']:%d-%m-%Y}"))
     return result
 
 
