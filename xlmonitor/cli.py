@@ -87,7 +87,8 @@ def _run_settings(args):
         settings_file=getattr(args, "instellingen", None), inbox=args.inbox, master=args.output,
         feedback=getattr(args, "feedback", None), programme=args.programma,
         peilperiode=getattr(args, "peilperiode", None), lock_wait=getattr(args, "wacht", None),
-        log=getattr(args, "log", None))
+        log=getattr(args, "log", None), jobs=getattr(args, "jobs", None),
+        cache=_cache_option(args))
 
 
 def cmd_consolidate(args) -> int:
@@ -189,6 +190,30 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
                    help="hoe lang te wachten als er al een consolidatie loopt (standaard 120)")
     p.add_argument("--instellingen", metavar="BESTAND",
                    help="instellingenbestand (standaard xlmonitor.toml naast de master)")
+    p.add_argument("--jobs", "--taken", type=_positive_int, metavar="N",
+                   help="lees N bestanden tegelijk, elk in een eigen proces (standaard: het "
+                        "aantal processorkernen)")
+    p.add_argument("--cache", action="store_true",
+                   help="bewaar ingelezen bestanden in .xlmonitor-cache naast de master, zodat "
+                        "een volgende keer alleen nieuwe en gewijzigde bestanden worden gelezen")
+    p.add_argument("--cache-map", metavar="MAP", help="zoals --cache, in MAP")
+    p.add_argument("--geen-cache", action="store_true",
+                   help="lees alle bestanden opnieuw en bewaar niets in de cache")
+
+
+def _cache_option(args) -> Path | bool | None:
+    """--geen-cache, --cache-map MAP, --cache; None: as xlmonitor.toml says."""
+    if getattr(args, "geen_cache", False):
+        return False
+    if getattr(args, "cache_map", None):
+        return Path(args.cache_map)
+    return True if getattr(args, "cache", False) else None
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is geen geheel getal van minstens 1")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,14 +6,25 @@ returns a :class:`Consolidation`; the same inbox always gives the same result.
 
 from __future__ import annotations
 
+import ctypes
+import logging
+import multiprocessing
+import os
+import pickle
 import re
-from collections.abc import Callable
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 
+from xlmonitor.cache import Lookup, SubmissionCache, cache_context
 from xlmonitor.errors import UsageError
 from xlmonitor.findings import Finding, finding
 from xlmonitor.intake import Submission, read_submission
@@ -26,6 +37,8 @@ from xlmonitor.validate import (
     submission_date,
     validate_submission,
 )
+
+_log = logging.getLogger(__name__)
 
 #: tblData, one row per municipality × period × project. Names are a contract (Power Query).
 DATA_COLUMNS = [
@@ -61,7 +74,7 @@ class Consolidation:
     programme: Programme
     data: pd.DataFrame            # DATA_COLUMNS; indicator columns int; sorted
     register: pd.DataFrame        # REGISTER_COLUMNS; sorted by Bestand
-    matrix: pd.DataFrame          # index Gemeente (programme order), columns periods, MATRIX_STATUSES
+    matrix: pd.DataFrame          # index Gemeente (programme order) × periods: MATRIX_STATUSES
     findings: list[Finding] = field(default_factory=list)
     periods: list[str] = field(default_factory=list)  # first programme period … last reported
     peilperiode: str = ""         # default: latest period every municipality delivered
@@ -99,15 +112,153 @@ def inbox_files(inbox: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
 
 
 def consolidate(inbox: str | Path, programme: Programme, *, layouts=None,
-                reader: Callable[..., Submission] | None = None) -> Consolidation:
-    """Read, validate and merge every submission in ``inbox``. The inbox is only read."""
+                reader: Callable[..., Submission] | None = None, jobs: int = 1,
+                cache: SubmissionCache | str | Path | None = None,
+                progress: Callable[[Path], None] | None = None) -> Consolidation:
+    """Read, validate and merge every submission in ``inbox``. The inbox is only read.
+
+    ``cache`` (a :class:`~xlmonitor.cache.SubmissionCache` or its folder, never inside the
+    inbox) keeps validated submissions by content: a re-run reads only new and changed files.
+    ``jobs`` > 1 reads and validates the files the cache does not have in that many processes;
+    the result is the same as with one job, in the same order. ``progress(path)`` is called
+    in this process as each file is done (from the cache or read)."""
     inbox = Path(inbox)
     if not inbox.is_dir():
         raise UsageError(f"De inbox-map {inbox} bestaat niet.")
+    if cache is not None and not isinstance(cache, SubmissionCache):
+        cache = SubmissionCache(cache)
+    if cache is not None and cache.folder.resolve().is_relative_to(inbox.resolve()):
+        raise UsageError(f"De cachemap {cache.folder} ligt in de inbox {inbox}; xlmonitor "
+                         "schrijft nooit in de inbox. Kies een andere map.")
     reader = reader or read_submission
     paths, skipped = inbox_files(inbox)
-    validations = [_read_and_validate(path, programme, layouts, reader) for path in paths]
+    validations = _read_all(paths, programme, layouts, reader, jobs, cache, progress)
+    if cache is not None:
+        cache.prune()
     return merge(validations, programme, skipped=skipped)
+
+
+def _read_all(paths: list[Path], programme: Programme, layouts, reader, jobs: int,
+              cache: SubmissionCache | None, progress) -> list[Validation]:
+    """A Validation per path, in the order of ``paths``: from the cache, else read."""
+    results: list[Validation | None] = [None] * len(paths)
+    lookups: dict[int, Lookup] = {}
+    context = cache_context(programme, layouts) if cache is not None else ""
+    for i, path in enumerate(paths):
+        if cache is not None:
+            lookups[i] = found = cache.lookup(path, context)
+            if found.validation is not None:
+                results[i] = found.validation
+                if progress is not None:
+                    progress(path)
+    todo = [i for i, result in enumerate(results) if result is None]
+    for j, validation in _read_many([paths[i] for i in todo], programme, layouts, reader, jobs):
+        i = todo[j]
+        results[i] = validation
+        if cache is not None:
+            cache.store(lookups[i], validation)
+        if progress is not None:
+            progress(paths[i])
+    return results  # type: ignore[return-value]
+
+
+#: Fewer files than this per job are read in this process: starting workers costs more.
+#: (A forked worker starts in ~0.05 s; a spawned one, as on Windows, imports pandas: ~1 s.)
+POOL_MIN_FILES_PER_JOB = {"fork": 2, "forkserver": 8, "spawn": 8}
+
+
+def _read_many(paths: list[Path], programme: Programme, layouts, reader,
+               jobs: int) -> Iterator[tuple[int, Validation]]:
+    """(index into ``paths``, Validation) as each file is done, in ``jobs`` processes."""
+    context = _pool_context() if jobs > 1 else None
+    if context is None or len(paths) < jobs * POOL_MIN_FILES_PER_JOB[
+            context.get_start_method()] or not _can_send(context, programme, layouts, reader):
+        for j, path in enumerate(paths):
+            yield j, _read_and_validate(path, programme, layouts, reader)
+        return
+    done: set[int] = set()
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(paths)), mp_context=context,
+                               initializer=_start_worker,
+                               initargs=(programme, layouts, reader, os.getpid()))
+    try:
+        futures = {pool.submit(_worker_read, path): j for j, path in enumerate(paths)}
+        for future in as_completed(futures):
+            j = futures[future]
+            try:
+                validation = future.result()
+            except BrokenProcessPool:
+                raise
+            except Exception as exc:  # as in _read_and_validate: one file, not the run
+                validation = _unreadable(paths[j], exc)
+            done.add(j)
+            yield j, validation
+    except BrokenProcessPool:
+        # A worker died (the OS killed it, or a parser aborted): the files it did not
+        # finish are read here, one by one, as with one job.
+        _log.warning("a reading process stopped; %d file(s) read in the main process",
+                     len(paths) - len(done))
+        for j, path in enumerate(paths):
+            if j not in done:
+                yield j, _read_and_validate(path, programme, layouts, reader)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """fork where the OS has it and this process runs no other thread (a fork copies locks
+    other threads may hold), else a fork server, else spawn (Windows)."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["xlmonitor.consolidate"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _can_send(context, *objects: object) -> bool:
+    """A forked worker inherits the reader; a spawned one gets it pickled."""
+    if context.get_start_method() == "fork":
+        return True
+    try:
+        pickle.dumps(objects)
+    except Exception as exc:
+        _log.warning("reading in one process: %s cannot be sent to a worker (%s)",
+                     type(objects[-1]).__name__, type(exc).__name__)
+        return False
+    return True
+
+
+_worker: tuple = ()
+
+
+def _start_worker(programme: Programme, layouts, reader, parent: int) -> None:
+    global _worker
+    _worker = (programme, layouts, reader)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+    _die_with_parent(parent)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker of a run that was killed (SIGKILL, power off the scheduler's task) must not
+    live on: it would keep the run's output pipes open, and a scheduler waiting on them hangs.
+    Linux kills it with its parent when asked (prctl PR_SET_PDEATHSIG); elsewhere the pool's
+    own management thread ends idle workers when the parent goes."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _worker_read(path: Path) -> Validation:
+    programme, layouts, reader = _worker
+    return _read_and_validate(path, programme, layouts, reader)
 
 
 def _read_and_validate(path: Path, programme: Programme, layouts, reader) -> Validation:
@@ -118,11 +269,15 @@ def _read_and_validate(path: Path, programme: Programme, layouts, reader) -> Val
             return Validation(submission, pd.DataFrame(), list(submission.findings))
         return validate_submission(submission, programme)
     except Exception as exc:  # one bad file must never stop the others
-        submission = Submission(path=path)
-        submission.findings.append(finding(
-            "bestand-onleesbaar", file=path, reason=type(exc).__name__,
-            detail=f"{type(exc).__name__}: {exc}"))
-        return Validation(submission, pd.DataFrame(), list(submission.findings))
+        return _unreadable(path, exc)
+
+
+def _unreadable(path: Path, exc: BaseException) -> Validation:
+    submission = Submission(path=path)
+    submission.findings.append(finding(
+        "bestand-onleesbaar", file=path, reason=type(exc).__name__,
+        detail=f"{type(exc).__name__}: {exc}"))
+    return Validation(submission, pd.DataFrame(), list(submission.findings))
 
 
 def merge(validations: list[Validation], programme: Programme, *,
@@ -239,11 +394,15 @@ def _cumulative_rules(winners, by_name, programme, findings) -> set[str]:
     if selected.empty:
         return set()
     rejected = set()
+    # Split once by municipality: filtering all selected rows per file is quadratic.
+    by_municipality = {m: rows for m, rows in selected.groupby("gemeente", sort=False,
+                                                                dropna=False)}
     for name in sorted(set(winners.values())):
         v = by_name[name]
-        own = selected[selected["_bestand"] == name].drop(columns="_bestand")
-        history = selected[(selected["_bestand"] != name)
-                           & (selected["gemeente"] == v.submission.municipality)]
+        rows = by_municipality.get(v.submission.municipality, selected.iloc[:0])
+        mine = rows["_bestand"] == name
+        own = rows[mine].drop(columns="_bestand")
+        history = rows[~mine]
         missing = pd.DataFrame(False, index=own.index, columns=list(INDICATOR_CODES))
         new = evaluate_rules(own.reset_index(drop=True), missing.reset_index(drop=True),
                              programme, v.submission.path,
@@ -259,7 +418,7 @@ def _cumulative_rules(winners, by_name, programme, findings) -> set[str]:
 
 def _selected_rows(winners, by_name) -> pd.DataFrame:
     parts = []
-    for (municipality, period), name in sorted(winners.items()):
+    for (_municipality, period), name in sorted(winners.items()):
         rows = by_name[name].rows
         parts.append(rows[rows["periode"] == period].assign(_bestand=name))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -274,7 +433,7 @@ def _data_table(winners, by_name, programme: Programme) -> pd.DataFrame:
     municipality_order = {m: i for i, m in enumerate(programme.municipalities.index)}
     data = pd.DataFrame({
         "Gemeente": selected["gemeente"],
-        "CBS-code": selected["gemeente"].map(programme.cbs_code),
+        "CBS-code": selected["gemeente"].map(programme.municipalities["cbs_code"]),
         "Periode": selected["periode"],
         "Kwartaaleinde": selected["periode"].map(period_end),
         "Projectcode": selected["projectcode"],

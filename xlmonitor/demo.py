@@ -66,6 +66,15 @@ _PARENT = {"gestarte_trajecten": "aanmeldingen", "afgeronde_scholing": "gestarte
 NOT_DELIVERED = {("Eemnes", "2022-Q2")}
 
 
+def _room(indicator: str, cumulative: dict[str, int], allocated: dict[str, int]) -> int:
+    """How many more units of ``indicator`` a municipality can take under its parent."""
+    parent = _PARENT.get(indicator)
+    if parent is None:
+        return 1
+    return (cumulative[parent] + allocated[parent]
+            - cumulative[indicator] - allocated[indicator])
+
+
 def allocate(programme: Programme) -> dict[tuple[str, str, str], dict[str, int]]:
     """Split :data:`FLOWS` over the municipalities: (municipality, period, project) → counts.
 
@@ -77,21 +86,16 @@ def allocate(programme: Programme) -> dict[tuple[str, str, str], dict[str, int]]
     for project, flows in FLOWS.items():
         cumulative = {m: dict.fromkeys(INDICATOR_CODES, 0) for m in municipalities}
         for index, period in enumerate(PERIODS):
-            counts = dict(zip(INDICATOR_CODES, flows.get(index, (0, 0, 0, 0))))
+            counts = dict(zip(INDICATOR_CODES, flows.get(index, (0, 0, 0, 0)), strict=True))
             allocated = {m: dict.fromkeys(INDICATOR_CODES, 0) for m in municipalities}
             for indicator in INDICATOR_CODES:
                 total = counts[indicator]
                 for _ in range(total):
-                    def room(m: str) -> int:
-                        parent = _PARENT.get(indicator)
-                        if parent is None:
-                            return 1
-                        return (cumulative[m][parent] + allocated[m][parent]
-                                - cumulative[m][indicator] - allocated[m][indicator])
-
-                    open_ = [m for m in municipalities if room(m) > 0] or municipalities
-                    target = max(open_, key=lambda m: (SHARES[m] * total
-                                                       - allocated[m][indicator], SHARES[m]))
+                    open_ = [m for m in municipalities
+                             if _room(indicator, cumulative[m], allocated[m]) > 0]
+                    target = max(open_ or municipalities,
+                                 key=lambda m, i=indicator, t=total: (
+                                     SHARES[m] * t - allocated[m][i], SHARES[m]))
                     allocated[target][indicator] += 1
             project_start = programme.projects.at[project, "start"]
             for m in municipalities:

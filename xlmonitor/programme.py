@@ -247,7 +247,7 @@ class Programme:
     def traffic_light(self, ratio: float | None) -> str:
         if ratio is None:
             return "n.v.t."
-        for kleur, vanaf in zip(self.thresholds["kleur"], self.thresholds["vanaf"]):
+        for kleur, vanaf in zip(self.thresholds["kleur"], self.thresholds["vanaf"], strict=True):
             if ratio >= vanaf:
                 return str(kleur)
         return "rood"
@@ -319,7 +319,8 @@ def _read_sheet(workbook, sheet: str, columns: list[str], file_name: str,
         records.append(values)
         excel_rows.append(number)
     frame = pd.DataFrame(records, columns=columns, index=excel_rows, dtype=object)
-    frame.attrs["letters"] = {c: get_column_letter(p + 1) for c, p in zip(columns, positions)}
+    frame.attrs["letters"] = {c: get_column_letter(p + 1)
+                              for c, p in zip(columns, positions, strict=True)}
     return frame
 
 
@@ -384,7 +385,7 @@ def _cross_checks(frames: dict[str, pd.DataFrame], file_name: str, problems: lis
     for row in targets.index[duplicated]:
         problems.append(f"Blad 'Doelstellingen', rij {row}: dezelfde doelstelling staat er "
                         "twee keer (project, indicator en geldig_vanaf gelijk).")
-    settings = dict(zip(frames["Programma"]["instelling"], frames["Programma"]["waarde"]))
+    settings = _settings(frames["Programma"])
     for key in ("naam", "start", "eind"):
         if settings.get(key) in (None, ""):
             problems.append(f"Blad 'Programma': de instelling '{key}' ontbreekt.")
@@ -416,8 +417,12 @@ def _dates(series: pd.Series) -> pd.Series:
     return series.map(lambda v: pd.Timestamp(v).date())
 
 
+def _settings(frame: pd.DataFrame) -> dict[str, object]:
+    return dict(zip(frame["instelling"], frame["waarde"], strict=True))
+
+
 def _assemble(frames: dict[str, pd.DataFrame], source: str, digest: str) -> Programme:
-    settings = dict(zip(frames["Programma"]["instelling"], frames["Programma"]["waarde"]))
+    settings = _settings(frames["Programma"])
     settings["start"] = _as_date(settings["start"])
     settings["eind"] = _as_date(settings["eind"])
     projects = frames["Projecten"].copy()

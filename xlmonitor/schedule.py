@@ -46,18 +46,19 @@ import warnings
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+from xlmonitor.cache import SubmissionCache
 from xlmonitor.consolidate import Consolidation, consolidate, inbox_files
 from xlmonitor.errors import UsageError, WriteError, XlmonitorError
 from xlmonitor.findings import finding
 from xlmonitor.intake import Submission, read_submission
-from xlmonitor.settings import Settings
+from xlmonitor.privacy import mask_text
+from xlmonitor.settings import Settings, default_jobs
 
 __all__ = ["ArrivalGuard", "RunResult", "inbox_snapshot", "run_consolidation",
            "schedule_commands", "watch"]
@@ -143,25 +144,6 @@ def _in_transit(path: Path, stat: os.stat_result, reason: str) -> Submission:
     submission.findings.append(finding(IN_TRANSIT, file=path, detail=reason))
     submission.in_transit = True  # type: ignore[attr-defined]
     return submission
-
-
-class _Prefetch:
-    """Reads the inbox with ``jobs`` threads ahead of consolidate(): on a network drive the
-    time goes into waiting for the share, which threads overlap."""
-
-    def __init__(self, reader, paths: list[Path], programme, jobs: int) -> None:
-        self.reader = reader
-        self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="xlmonitor-read")
-        self.futures = {p: self.pool.submit(reader, p, programme, None) for p in paths}
-
-    def __call__(self, path: Path, programme, layouts=None) -> Submission:
-        future = self.futures.pop(Path(path), None)
-        if future is None or layouts is not None:
-            return self.reader(path, programme, layouts)
-        return future.result()
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -288,14 +270,19 @@ def _consolidate(settings: Settings, log: logging.Logger, echo, progress) -> Run
     programme = load_programme(settings.programme)
     paths, _ = inbox_files(settings.inbox)
     bar = _Progress(len(paths), echo, progress)
-    guard = ArrivalGuard(settle=settings.settle, on_read=bar.advance)
-    reader = _Prefetch(guard, paths, programme, settings.jobs) if settings.jobs > 1 else guard
+    # The guard runs where the file is read (in a worker process with jobs > 1), so its
+    # before/after checks surround the read itself; progress is reported here, per file.
+    # Files from the cache skip it: their bytes were hashed between two stat calls and
+    # equal a file read whole before (xlmonitor.cache).
+    guard = ArrivalGuard(settle=settings.settle)
+    cache = SubmissionCache(settings.cache) if settings.cache else None
     try:
-        consolidation = consolidate(settings.inbox, programme, reader=reader)
+        consolidation = consolidate(settings.inbox, programme, reader=guard,
+                                    jobs=settings.jobs, cache=cache, progress=bar.advance)
     finally:
         bar.close()
-        if isinstance(reader, _Prefetch):
-            reader.close()
+    if cache is not None:
+        log.info(f"cache: {cache.hits} bestand(en) uit de cache, {cache.misses} gelezen")
     in_transit = sorted(consolidation.register.loc[
         consolidation.register["Status"] == IN_TRANSIT_STATUS, "Bestand"])
     for line in _file_lines(consolidation):
@@ -346,7 +333,8 @@ _LEVELS = {logging.INFO: "info", logging.WARNING: "waarschuwing", logging.ERROR:
 class _DutchFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         record.niveau = _LEVELS.get(record.levelno, record.levelname.lower())
-        return super().format(record)
+        # A file name or an error message can still hold a BSN, e-mail address or phone number.
+        return mask_text(super().format(record))
 
 
 class _SharedLogHandler(RotatingFileHandler):
@@ -756,6 +744,10 @@ def _command_args(settings: Settings) -> list[tuple[str, bool]]:
             args += [("--log", False), path(settings.log)]
         if settings.lock_wait != Settings.lock_wait:
             args += [("--wacht", False), (f"{settings.lock_wait:g}", False)]
+        if settings.cache:
+            args += [("--cache-map", False), path(settings.cache)]
+        if settings.jobs != default_jobs():
+            args += [("--jobs", False), (str(settings.jobs), False)]
     return args
 
 

@@ -19,8 +19,12 @@ of the toml file::
     log = "xlmonitor.log"               # [log] log file (default: next to the master)
     log_max_bytes = 1000000             # [log_max_bytes] size at which the log rotates
     log_bewaren = 5                     # [log_backups] rotated logs kept
-    taken = 1                           # [jobs] files read at the same time (4 helps on a
-                                        #   network drive: reading waits on the network)
+    taken = 2                           # [jobs] processes reading files at the same time
+                                        #   (default: the number of cores)
+    cache = true                        # [cache] keep read and checked files, so a re-run
+                                        #   reads only new and changed ones: true (in
+                                        #   .xlmonitor-cache next to the master), a folder, or
+                                        #   false (default). Safe to delete; never the inbox
 
 An unknown key or a value of the wrong type stops the run with exit code 2, naming the key:
 a typo in a nightly job's settings must not silently fall back to a default.
@@ -39,6 +43,7 @@ from xlmonitor.periods import parse_period
 __all__ = ["SETTINGS_FILE_NAME", "Settings", "read_settings_file", "resolve_settings"]
 
 SETTINGS_FILE_NAME = "xlmonitor.toml"
+CACHE_FOLDER_NAME = ".xlmonitor-cache"  # beside the master (xlmonitor.cache)
 
 #: toml key (Dutch) → Settings field. The English field names are accepted as keys too.
 KEYS = {
@@ -56,10 +61,20 @@ KEYS = {
     "log_max_bytes": "log_max_bytes",
     "log_bewaren": "log_backups",
     "taken": "jobs",
+    "cache": "cache",
 }
-_PATHS = {"inbox", "master", "feedback", "programme", "vba_project", "archive", "log"}
+_PATHS = {"inbox", "master", "feedback", "programme", "vba_project", "archive", "log",
+          "cache"}
 _INTEGERS = {"retention": 0, "log_max_bytes": 0, "log_backups": 0, "jobs": 1}  # → minimum
 _SECONDS = {"lock_wait", "settle"}
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # Windows, macOS
+        return max(os.cpu_count() or 1, 1)
 
 
 @dataclass
@@ -80,7 +95,8 @@ class Settings:
     log: Path | None = None
     log_max_bytes: int = 1_000_000
     log_backups: int = 5
-    jobs: int = 1
+    jobs: int = field(default_factory=default_jobs)
+    cache: Path | bool = False  # True: .xlmonitor-cache beside the master; False: none
     source: Path | None = field(default=None, compare=False)  # the toml file, if any
 
     def __post_init__(self) -> None:
@@ -94,6 +110,10 @@ class Settings:
             self.archive = self.master.parent / "archief"
         if self.log is None:
             self.log = self.master.parent / "xlmonitor.log"
+        if self.cache is True:
+            self.cache = self.master.parent / CACHE_FOLDER_NAME
+        elif self.cache is not False:
+            self.cache = Path(self.cache)
 
     @property
     def lock_file(self) -> Path:
@@ -114,7 +134,8 @@ class Settings:
             raise UsageError(f"De map van de master, {self.master.parent}, bestaat niet.")
         inbox = self.inbox.resolve()
         for label, path in (("master", self.master), ("terugkoppelingsmap", self.feedback),
-                            ("archiefmap", self.archive), ("logbestand", self.log)):
+                            ("archiefmap", self.archive), ("logbestand", self.log),
+                            ("cachemap", self.cache or None)):
             if path is not None and path.resolve().is_relative_to(inbox):
                 raise UsageError(f"De {label} {path} ligt in de inbox {self.inbox}; xlmonitor "
                                  "schrijft nooit in de inbox. Kies een andere map.")
@@ -150,6 +171,8 @@ def _convert(name: str, value: object, key: str, path: Path) -> object:
     def wrong(expected: str) -> UsageError:
         return UsageError(f"Instelling '{key}' in {path} moet {expected} zijn, niet {value!r}.")
 
+    if name == "cache" and isinstance(value, bool):
+        return value
     if name in _PATHS:
         if not isinstance(value, str) or not value.strip():
             raise wrong("een pad (tekst)")
