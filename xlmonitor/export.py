@@ -41,7 +41,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 import posixpath
 import re
 import shutil
@@ -55,6 +54,7 @@ from xml.sax.saxutils import escape
 
 from defusedxml import ElementTree
 
+from xlmonitor.atomic import write_bytes_atomically
 from xlmonitor.errors import UsageError, WriteError
 from xlmonitor.libreoffice import pdf_to_png, to_pdf
 from xlmonitor.periods import parse_period
@@ -512,16 +512,4 @@ def _parquet_bytes(columns: Sequence[str], rows: Sequence[tuple[object, ...]]) -
 
 
 def _replace_atomically(target: Path, data: bytes) -> None:
-    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        # mkstemp makes the file private; colleagues must be able to read the export.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_bytes_atomically(target, data)

@@ -22,9 +22,7 @@ from __future__ import annotations
 import io
 import logging
 import math
-import os
 import re
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -42,6 +40,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlmonitor import privacy
+from xlmonitor.atomic import replace_atomically
 from xlmonitor.errors import UsageError, WriteError
 from xlmonitor.findings import Finding
 
@@ -516,22 +515,9 @@ def _text(cell: Cell, value: str) -> Cell:
 def _save(workbook: Workbook, target: Path) -> Path:
     """Save beside ``target`` and replace it in one step: never a half-written copy."""
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
-        os.close(fd)
+        return replace_atomically(target, workbook.save)
     except OSError as exc:
-        raise WriteError(f"De map {target.parent} kan niet worden beschreven ({exc}).") from exc
-    tmp = Path(tmp_name)
-    try:
-        workbook.save(tmp)
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise WriteError(
             f"Het controlebestand {target} kan niet worden geschreven ({exc}); "
             "is het geopend in Excel?"
         ) from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target

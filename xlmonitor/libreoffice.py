@@ -33,6 +33,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from xlmonitor.atomic import replace_atomically
 from xlmonitor.errors import LibreOfficeError
 
 __all__ = [
@@ -264,20 +265,7 @@ def convert(
 
 def _move_into_place(produced: Path, target: Path) -> None:
     """Copy beside ``target`` then atomically replace it: never a half-written file."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        shutil.copyfile(produced, tmp)
-        # mkstemp creates the file readable by its owner only; colleagues on a shared drive
-        # must be able to open the result, so give it the usual permissions (umask applied).
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    replace_atomically(target, lambda tmp: shutil.copyfile(produced, tmp))
 
 
 # --------------------------------------------------------------------------- public helpers

@@ -19,15 +19,14 @@ otherwise stamps "now") and XlsxWriter already fixes the zip entries' timestamps
 from __future__ import annotations
 
 import io
-import os
 import re
 import textwrap
-import uuid
 from datetime import date, datetime
 from pathlib import Path
 
 import xlsxwriter
 
+from xlmonitor.atomic import write_bytes_atomically
 from xlmonitor.errors import UsageError, WriteError
 from xlmonitor.periods import parse_period, period_end, period_start
 from xlmonitor.programme import TEMPLATE_VERSION, Programme
@@ -135,17 +134,7 @@ def _resolve_period(programme: Programme, text: str) -> str:
 def _write_atomically(path: Path, data: bytes) -> Path:
     """Write beside ``path``, then replace it: never a half-written template."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Not tempfile.mkstemp: its 0600 mode would survive the rename and hide the template
-        # from colleagues on a shared drive; open(..., "xb") honours the umask.
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-        try:
-            with open(tmp, "xb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        write_bytes_atomically(path, data)
     except OSError as exc:
         raise WriteError(
             f"Het sjabloon {path.name} kan niet worden opgeslagen in {path.parent} "
