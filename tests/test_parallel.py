@@ -14,13 +14,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from xlmonitor.arrival import ArrivalGuard
 from xlmonitor.cli import build_parser
 from xlmonitor.consolidate import consolidate, inbox_files
 from xlmonitor.demo import write_demo_inbox
 from xlmonitor.errors import UsageError
 from xlmonitor.intake import read_submission
 from xlmonitor.programme import load_programme
-from xlmonitor.schedule import ArrivalGuard
 from xlmonitor.settings import Settings, default_jobs
 
 consolidate_module = import_module("xlmonitor.consolidate")  # the package exports the function

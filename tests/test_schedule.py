@@ -23,15 +23,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from xlmonitor.arrival import ArrivalGuard, inbox_snapshot, incomplete_reason
 from xlmonitor.errors import UsageError, WriteError
-from xlmonitor.schedule import (
-    ArrivalGuard,
-    inbox_snapshot,
-    incomplete_reason,
-    run_consolidation,
-    schedule_commands,
-    watch,
-)
+from xlmonitor.schedule import run_consolidation, schedule_commands, watch
 from xlmonitor.settings import Settings, resolve_settings
 
 #: A small inbox from the demo: two municipalities, a rejected first attempt ("12,5" and a

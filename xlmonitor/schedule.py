@@ -16,15 +16,10 @@ What :func:`run_consolidation` guarantees:
   Caveat: whether ``flock`` from a *Linux* CIFS mount reaches the SMB server depends on the
   kernel and mount options, so schedule the job on one machine (ideally the Windows file
   server, next to the analysts' button) rather than from several Linux hosts.
-* **Never a half-written master.** The new master is written beside the old one, the old one
-  is *copied* to ``archief/<stem>-<YYYYmmdd-HHMMSS><suffix>`` (its own modification time;
-  ``retention`` newest kept), and only then ``os.replace`` puts the new one in place. A kill
-  at any moment leaves the old or the new master, whole. A new master byte-identical to the
-  current one is not written at all, so quiet nights do not push history out of the archive.
-* **Never over a master that is open.** Excel's owner file ``~$<master>`` (or LibreOffice's
-  ``.~lock.<master>#``) next to the master, or a sharing violation on the replace: nothing is
-  overwritten, exit code 3, and the next run catches up.
-* **Files still arriving are not read.** See :class:`ArrivalGuard`.
+* **Never a half-written master, never over one that is open.** Written beside the old one,
+  the old one archived, then replaced in one step; refused (exit code 3) while Excel or
+  LibreOffice has it open. See :mod:`xlmonitor.masterfile`.
+* **Files still arriving are not read.** See :class:`~xlmonitor.arrival.ArrivalGuard`.
 * **The inbox is only read**; master, archive, log and feedback folder may not lie in it.
 * **The log holds no submitted data**: one line per file (name, municipality, periods,
   status, counts, finding codes), never a cell value, remark or finding message.
@@ -36,14 +31,11 @@ import logging
 import os
 import re
 import shlex
-import shutil
 import socket
 import sys
-import tempfile
 import threading
 import time
 import warnings
-import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -52,98 +44,15 @@ from datetime import datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+from xlmonitor.arrival import IN_TRANSIT_STATUS, ArrivalGuard, inbox_snapshot
 from xlmonitor.cache import SubmissionCache
 from xlmonitor.consolidate import Consolidation, consolidate, inbox_files
 from xlmonitor.errors import UsageError, WriteError, XlmonitorError
-from xlmonitor.findings import finding
-from xlmonitor.intake import Submission, read_submission
+from xlmonitor.masterfile import refuse_if_open, remove_leftovers, replace_master
 from xlmonitor.privacy import mask_text
 from xlmonitor.settings import Settings, default_jobs
 
-__all__ = ["ArrivalGuard", "RunResult", "inbox_snapshot", "run_consolidation",
-           "schedule_commands", "watch"]
-
-IN_TRANSIT = "in-aanvoer"          # finding code (messages.csv)
-IN_TRANSIT_STATUS = "in aanvoer"   # status in tblInzendingen
-_ZIP_SUFFIXES = (".xlsx", ".xlsm", ".ods")
-_UNREADABLE = ("bestand-onleesbaar", "bestand-leeg")
-_TEST_PAUSE = "XLMONITOR_TEST_PAUZE"  # "<fase>:<seconden>", tests only (kill at a known point)
-
-
-# -- files still arriving --------------------------------------------------------------------
-
-def incomplete_reason(path: Path) -> str | None:
-    """Why ``path`` looks half-written, or None. xlsx/xlsm/ods are zips: a copy in progress
-    has no end-of-central-directory record yet (or a directory pointing past the end)."""
-    try:
-        size = path.stat().st_size
-        if size == 0:
-            return "0 bytes"
-        with open(path, "rb") as handle:
-            zipped = handle.read(2) == b"PK" or path.suffix.lower() in _ZIP_SUFFIXES
-        if not zipped:
-            return None
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
-        return f"incomplete zip: {type(exc).__name__}"
-    except OSError:
-        return None  # the reader reports what it cannot open
-    if not infos or any(i.header_offset + i.compress_size > size for i in infos):
-        return "zip directory points past the end of the file"
-    return None
-
-
-@dataclass
-class ArrivalGuard:
-    """The ``reader`` for :func:`~xlmonitor.consolidate.consolidate` that skips files still
-    being written: a file whose size or modification time changes while it is read, or that
-    is incomplete (half a zip, 0 bytes, unreadable) and was modified less than ``settle``
-    seconds ago, becomes a Submission with only an ``in-aanvoer`` finding and
-    ``in_transit = True``. An older incomplete file is read as usual (``bestand-onleesbaar``);
-    a complete file is read however young it is."""
-
-    settle: float = 60.0
-    base: Callable[..., Submission] = read_submission
-    clock: Callable[[], float] = time.time
-    on_read: Callable[[Path], None] | None = None
-
-    def __call__(self, path: Path, programme, layouts=None) -> Submission:
-        path = Path(path)
-        try:
-            return self._read(path, programme, layouts)
-        finally:
-            if self.on_read is not None:
-                self.on_read(path)
-
-    def _read(self, path: Path, programme, layouts) -> Submission:
-        try:
-            before = path.stat()
-        except OSError:
-            return self.base(path, programme, layouts)
-        young = self.clock() - before.st_mtime < self.settle
-        reason = incomplete_reason(path)
-        if reason and young:
-            return _in_transit(path, before, reason)
-        submission = self.base(path, programme, layouts)
-        try:
-            after = path.stat()
-        except OSError:
-            return _in_transit(path, before, "file disappeared while being read")
-        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
-            return _in_transit(path, after, "size or modification time changed during the read")
-        if young and any(f.code in _UNREADABLE for f in submission.findings):
-            return _in_transit(path, after, "unreadable and modified within the settle time")
-        return submission
-
-
-def _in_transit(path: Path, stat: os.stat_result, reason: str) -> Submission:
-    # No modification time: the master's "Bijgewerkt" (newest file time) stays the time of
-    # the data it holds, and a file that keeps changing does not change the master.
-    submission = Submission(path=path, size=stat.st_size)
-    submission.findings.append(finding(IN_TRANSIT, file=path, detail=reason))
-    submission.in_transit = True  # type: ignore[attr-defined]
-    return submission
+__all__ = ["RunResult", "run_consolidation", "schedule_commands", "watch"]
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -237,11 +146,11 @@ def run_consolidation(settings: Settings, *, echo: Callable[[str], None] | None 
         try:
             with _exclusive(settings, log, echo):
                 if publish is None:
-                    _refuse_if_open(settings.master)
-                    _remove_leftovers(settings)
+                    refuse_if_open(settings.master)
+                    remove_leftovers(settings)
                 result = _consolidate(settings, log, echo, progress)
                 if publish is None:
-                    changed, archived = _replace_master(settings, result.consolidation)
+                    changed, archived = replace_master(settings, result.consolidation)
                 else:
                     publish(result.consolidation)
                     changed, archived = True, None
@@ -391,7 +300,7 @@ def _run_log(settings: Settings) -> Iterator[logging.Logger]:
         handler.close()
 
 
-# -- lock and open master -----------------------------------------------------------------------
+# -- lock ---------------------------------------------------------------------------------------
 
 def _holder_file(settings: Settings) -> Path:
     return settings.lock_file.with_name(settings.lock_file.name + ".info")
@@ -447,203 +356,6 @@ def _exclusive(settings: Settings, log: logging.Logger, echo) -> Iterator[None]:
         with suppress(OSError):
             note.unlink()
         lock.release()
-
-
-def owner_files(master: Path) -> list[Path]:
-    """Files saying someone has ``master`` open: Excel's owner file ``~$<name>`` and
-    LibreOffice's ``.~lock.<name>#``, both created next to the workbook while it is open."""
-    names = (f"~${master.name}", f".~lock.{master.name}#")
-    return [master.with_name(n) for n in names if master.with_name(n).exists()]
-
-
-def _refuse_if_open(master: Path) -> None:
-    found = owner_files(master)
-    if found:
-        raise WriteError(
-            f"De master {master.name} is geopend (eigenaarsbestand {found[0].name} gevonden); "
-            "er is niets overschreven. Sluit de master, dan werkt de volgende verwerking hem "
-            f"bij. Is hij nergens geopend, verwijder dan {found[0].name}.")
-
-
-# -- writing the master ---------------------------------------------------------------------------
-
-def _staged_path(master: Path) -> Path:
-    return master.with_name(f".{master.stem}.nieuw{master.suffix}")
-
-
-def _archive_pattern(master: Path) -> re.Pattern[str]:
-    return re.compile(rf"{re.escape(master.stem)}-(\d{{8}}-\d{{6}})(?:-(\d+))?"
-                      rf"{re.escape(master.suffix)}")
-
-
-def _remove_leftovers(settings: Settings) -> None:
-    """Files a killed run left behind; only ours, and only while holding the lock."""
-    staged = _staged_path(settings.master)
-    for path in settings.master.parent.iterdir():
-        name = path.name
-        if name == staged.name or (name.startswith(f".{staged.stem}.")
-                                   and name.endswith(f".tmp{staged.suffix}")):
-            with suppress(OSError):
-                path.unlink()
-    if settings.archive.is_dir():
-        for path in settings.archive.iterdir():
-            if path.name.startswith(f".{settings.master.stem}-") and path.name.endswith(".tmp"):
-                with suppress(OSError):
-                    path.unlink()
-
-
-def _replace_master(settings: Settings, consolidation: Consolidation) -> tuple[bool, Path | None]:
-    """Write beside the master, copy the old one to the archive, replace. Returns (changed,
-    archived copy)."""
-    from xlmonitor.publish import write_master
-
-    master, staged = settings.master, _staged_path(settings.master)
-    try:
-        with _vba_project(settings) as vba_project:
-            _test_pause("schrijven")
-            if vba_project is None:
-                write_master(consolidation, staged, peilperiode=settings.peilperiode)
-            else:
-                # The button's master keeps its VBA, button and the analyst's Instellingen.
-                from xlmonitor.excel import saved_settings, settings_for, write_button_master
-
-                values = {**settings_for(master, inbox=settings.inbox,
-                                         feedback=settings.feedback,
-                                         programme=settings.programme),
-                          **saved_settings(master)}
-                write_button_master(consolidation, staged, settings=values,
-                                    vba_project=vba_project,
-                                    peilperiode=settings.peilperiode)
-        if master.is_file() and _same_bytes(staged, master):
-            return False, None
-        _fsync(staged)
-        archived = _archive(master, settings) if master.is_file() else None
-        _test_pause("vervangen")
-        _refuse_if_open(master)
-        try:
-            os.replace(staged, master)
-        except OSError as exc:
-            # Windows: Excel holds the file (sharing violation), which is PermissionError.
-            raise WriteError(
-                f"De master {master.name} kan niet worden vervangen ({exc.strerror or exc}); "
-                "waarschijnlijk is hij geopend in Excel. Er is niets overschreven; de volgende "
-                "verwerking werkt hem bij.") from exc
-        _fsync_folder(master.parent)
-        _prune_archive(settings)
-        return True, archived
-    finally:
-        with suppress(OSError):
-            staged.unlink(missing_ok=True)
-
-
-@contextmanager
-def _vba_project(settings: Settings) -> Iterator[Path | None]:
-    """The VBA project for an .xlsm master: the configured one, else the current master's."""
-    if settings.master.suffix.lower() != ".xlsm":
-        yield None
-        return
-    if settings.vba_project is not None:
-        if not settings.vba_project.is_file():
-            raise UsageError(f"Het VBA-project '{settings.vba_project}' bestaat niet.")
-        yield settings.vba_project
-        return
-    try:
-        with zipfile.ZipFile(settings.master) as archive:
-            data = archive.read("xl/vbaProject.bin")
-    except (OSError, KeyError, zipfile.BadZipFile):
-        # No master yet (or not a macro workbook): the project shipped in master.xlsm.
-        from xlmonitor.vba import packaged_vba_project
-
-        data = packaged_vba_project()
-    with tempfile.TemporaryDirectory(prefix="xlmonitor-vba-") as folder:
-        path = Path(folder) / "vbaProject.bin"
-        path.write_bytes(data)
-        yield path
-
-
-def _archive(master: Path, settings: Settings) -> Path | None:
-    """Copy (never move: the master must stay in place) the current master into the archive,
-    named after its own modification time, so a repeated attempt finds its copy again."""
-    if settings.retention <= 0:
-        return None
-    folder = settings.archive
-    stamp = datetime.fromtimestamp(master.stat().st_mtime).strftime("%Y%m%d-%H%M%S")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        number = 1
-        while True:
-            extra = "" if number == 1 else f"-{number}"
-            target = folder / f"{master.stem}-{stamp}{extra}{master.suffix}"
-            if not target.exists():
-                break
-            if _same_bytes(target, master):
-                return target
-            number += 1
-        tmp = folder / f".{target.name}.{os.getpid()}.tmp"
-        try:
-            shutil.copy2(master, tmp)
-            _fsync(tmp)
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
-    except OSError as exc:
-        raise WriteError(f"De vorige master kan niet in {folder} worden bewaard "
-                         f"({exc.strerror or exc}); er is niets overschreven.") from exc
-    return target
-
-
-def _prune_archive(settings: Settings) -> None:
-    folder = settings.archive
-    if not folder.is_dir():
-        return
-    pattern = _archive_pattern(settings.master)
-    kept = []
-    for path in folder.iterdir():
-        match = pattern.fullmatch(path.name)
-        if match and path.is_file():
-            kept.append(((match.group(1), int(match.group(2) or 1)), path))
-    kept.sort(reverse=True)
-    for _, path in kept[settings.retention:]:
-        with suppress(OSError):
-            path.unlink()
-
-
-def _same_bytes(a: Path, b: Path) -> bool:
-    if a.stat().st_size != b.stat().st_size:
-        return False
-    with open(a, "rb") as left, open(b, "rb") as right:
-        while True:
-            chunk = left.read(1 << 20)
-            if chunk != right.read(1 << 20):
-                return False
-            if not chunk:
-                return True
-
-
-def _fsync(path: Path) -> None:
-    """On disk before the rename: a power cut must not leave a renamed but empty file."""
-    with open(path, "rb+") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_folder(folder: Path) -> None:
-    if os.name != "posix":
-        return  # Windows has no directory handles to flush; NTFS journals the rename
-    with suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _test_pause(phase: str) -> None:
-    """Tests set XLMONITOR_TEST_PAUZE=<fase>:<seconden> to kill a run at a known point."""
-    wanted = os.environ.get(_TEST_PAUSE, "")
-    name, _, seconds = wanted.partition(":")
-    if name == phase:
-        print(f"xlmonitor-test: pauze {phase}", file=sys.stderr, flush=True)
-        time.sleep(float(seconds or 10))
 
 
 # -- feedback -------------------------------------------------------------------------------------
@@ -785,18 +497,6 @@ def schedule_commands(settings: Settings, *, at: str = "02:00",
 
 
 # -- watching -------------------------------------------------------------------------------------
-
-def inbox_snapshot(inbox: Path) -> frozenset[tuple[str, int, int]]:
-    """(name, size, mtime) of every spreadsheet in the inbox: polling works on SMB shares,
-    where change notifications do not reach every client."""
-    paths, _ = inbox_files(Path(inbox))
-    snapshot = set()
-    for path in paths:
-        with suppress(OSError):
-            stat = path.stat()
-            snapshot.add((path.name, stat.st_size, stat.st_mtime_ns))
-    return frozenset(snapshot)
-
 
 def watch(settings: Settings, *, interval: float = 10.0, stop: threading.Event | None = None,
           echo: Callable[[str], None] | None = None) -> None:
