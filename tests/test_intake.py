@@ -22,6 +22,8 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from xlmonitor.intake import ROW_COLUMNS, read_submission
 from xlmonitor.layouts import LayoutError, load_layouts
 from xlmonitor.programme import INDICATOR_CODES, build_programme_workbook, load_programme
+from xlmonitor.template import build_template
+from xlmonitor.validate import validate_submission
 
 DATA = Path(__file__).parent / "data"
 HILVERSUM = "Hilversum Q3 2021 rapportage WaW.xlsx"
@@ -483,6 +485,66 @@ def test_built_template_reads_back(tmp_path, programme):
     assert [first[c] for c in INDICATOR_CODES] == [4, 3, 2, 1]
     assert first["cel_aanmeldingen"] == "C8"
     assert len(submission.rows) == len(programme.active_projects("2021-Q3"))
+
+
+def filled_template(path: Path, programme, municipality: str, period: str,
+                    **cells) -> Path:
+    """A template written by xlmonitor for ``municipality`` and ``period``, filled in with 1
+    everywhere (obeys every rule), then ``cells`` (``B4="2021-Q3"``) overtyped: what a
+    municipality does after removing the sheet protection."""
+    build_template(programme, municipality, period, path)
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["Invoer"]
+    sheet["B5"] = datetime(2021, 10, 5)
+    for r in range(8, 8 + len(programme.active_projects(period))):
+        for column in "CDEF":
+            sheet[f"{column}{r}"] = 1
+    for cell, value in cells.items():
+        sheet[cell] = value
+    workbook.save(path)
+    return path
+
+
+@pytest.mark.parametrize("cell, typed, what, made_for", [
+    ("B4", "2021-Q3", "kwartaal", "2021-Q2"),  # last quarter's file copied, period retyped
+    ("B3", "Laren", "gemeente", "Huizen"),     # the neighbour's file
+])
+def test_template_overtyped_is_reported_at_the_cell(tmp_path, programme, cell, typed, what,
+                                                    made_for):
+    path = filled_template(tmp_path / "Monitor_Huizen_2021-Q2.xlsx", programme, "Huizen",
+                           "2021-Q2", **{cell: typed})
+    submission = read_submission(path, programme)
+    assert keys(submission) == [("Invoer", cell, "sjabloon-gewijzigd")]
+    [found] = submission.findings
+    assert found.severity == "fout"  # none of its figures count until someone has looked
+    assert found.message.startswith(
+        f"Cel {cell} (blad Invoer): hier staat {what} {typed}, maar dit bestand is gemaakt "
+        f"voor {what} {made_for}.")
+    # The rows keep what was typed: the rejected file is listed where its sender meant it.
+    assert (submission.municipality, submission.periods) == \
+        ({"B3": "Laren", "B4": "Huizen"}[cell], [{"B3": "2021-Q2", "B4": "2021-Q3"}[cell]])
+    assert validate_submission(submission, programme).has_errors
+
+
+def test_template_with_both_overtyped(tmp_path, programme):
+    path = filled_template(tmp_path / "kopie.xlsx", programme, "Huizen", "2021-Q2",
+                           B3="Laren", B4="Q3 2021")
+    submission = read_submission(path, programme)
+    assert keys(submission) == [("Invoer", "B3", "sjabloon-gewijzigd"),
+                                ("Invoer", "B4", "sjabloon-gewijzigd")]
+    assert "hier staat kwartaal 2021-Q3" in submission.findings[1].message
+
+
+@pytest.mark.parametrize("cells", [
+    {"B3": "GM0406"}, {"B3": "gemeente huizen"}, {"B4": "2e kwartaal 2021"},
+    {"B4": "Q2 2021"},
+    {"B4": None},  # emptied: the period comes from the metadata itself
+])
+def test_template_same_value_written_differently_is_not_a_change(tmp_path, programme, cells):
+    path = filled_template(tmp_path / "huizen.xlsx", programme, "Huizen", "2021-Q2", **cells)
+    submission = read_submission(path, programme)
+    assert keys(submission) == []
+    assert (submission.municipality, submission.periods) == ("Huizen", ["2021-Q2"])
 
 
 # -- findings ----------------------------------------------------------------------------

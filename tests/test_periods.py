@@ -22,5 +22,6 @@ def test_quarter_arithmetic():
     assert period_end("2021-Q1") == date(2021, 3, 31)
     assert period_end("2020-Q4") == date(2020, 12, 31)
     assert periods_between("2020-Q3", "2021-Q2") == ["2020-Q3", "2020-Q4", "2021-Q1", "2021-Q2"]
-    assert elapsed_share(date(2020, 1, 1), date(2023, 12, 31), date(2021, 12, 31)) == pytest.approx(0.5, abs=1e-3)
+    assert elapsed_share(date(2020, 1, 1), date(2023, 12, 31), date(2021, 12, 31)) == \
+        pytest.approx(0.5, abs=1e-3)
     assert elapsed_share(date(2022, 1, 1), date(2023, 12, 31), date(2021, 12, 31)) == 0.0

@@ -12,6 +12,8 @@ import pytest
 from xlmonitor.build import build_workbooks
 from xlmonitor.errors import ProgrammeError
 from xlmonitor.programme import (
+    DEFAULT_MAX_COUNT,
+    MAX_COUNT_SETTING,
     build_programme_workbook,
     default_programme_path,
     load_programme,
@@ -138,3 +140,29 @@ def test_unreadable_or_missing_programme(tmp_path):
     bad.write_text("geen werkmap")
     assert "kan niet worden gelezen" in _errors(bad)
     assert "bestaat niet" in _errors(tmp_path / "nergens.xlsx")
+
+
+def _bound(value):
+    """An edit setting ``max_aantal_per_kwartaal`` on the sheet Programma (None: no row)."""
+    def edit(workbook):
+        sheet = workbook["Programma"]
+        key, cell = next((k, v) for k, v in sheet.iter_rows(min_row=2)
+                         if k.value == MAX_COUNT_SETTING)
+        if value is None:
+            key.value = None
+        cell.value = value
+    return edit
+
+
+@pytest.mark.parametrize("value, expected", [
+    (10_000, 10_000), (2500, 2500), ("2.500", 2500), (" 750 ", 750), (None, DEFAULT_MAX_COUNT)])
+def test_plausibility_bound_setting(tmp_path, programme, value, expected):
+    assert programme.max_count == 10_000  # the shipped programme's row
+    assert load_programme(_broken(tmp_path, _bound(value))).max_count == expected
+
+
+@pytest.mark.parametrize("value", ["veel", 0, -5, 12.5])
+def test_bad_plausibility_bound_names_the_setting(tmp_path, value):
+    message = _errors(_broken(tmp_path, _bound(value)))
+    assert f"Blad 'Programma': '{value}' bij 'max_aantal_per_kwartaal' is geen geheel getal " \
+           "van 1 of meer." in message

@@ -129,18 +129,21 @@ def test_only_input_cells_are_unlocked(invoer):
     assert invoer["C8"].fill.fgColor.rgb != invoer["A8"].fill.fgColor.rgb
 
 
-def test_counts_are_whole_numbers_of_zero_or_more(invoer):
+def test_counts_are_whole_numbers_from_zero_to_the_plausibility_bound(invoer, programme):
     last = 7 + len(project_rows(invoer))
     wanted = {f"{c}{r}" for c in "CDEF" for r in range(8, last + 1)}
     whole = [v for v in invoer.data_validations.dataValidation
-             if v.type == "whole" and v.operator == "greaterThanOrEqual" and v.formula1 == "0"]
+             # "between" is OOXML's default operator, which XlsxWriter leaves out
+             if v.type == "whole" and v.operator in (None, "between") and v.formula1 == "0"
+             and v.formula2 == str(programme.max_count)]
     assert set().union(*(covered_cells(v) for v in whole)) == wanted
     for validation in whole:
         assert validation.showErrorMessage and validation.errorStyle in (None, "stop")
         assert "geheel getal" in validation.prompt
         assert "niet opgeteld" in validation.prompt
-        assert "geheel getal" in validation.error
+        assert "geheel getal van 0 tot en met 10.000" in validation.error
         assert len(validation.promptTitle) <= 32 and len(validation.prompt) <= 255
+        assert len(validation.error) <= 255
 
 
 def test_remark_has_length_limit_and_privacy_warning(invoer):
@@ -187,7 +190,8 @@ def test_guide_explains_in_dutch(huizen_q3, programme):
     for meaning in programme.indicators["omschrijving"]:
         assert meaning in text
     for phrase in ("niet het totaal", "vul dan 0 in", "BSN", ".controle.xlsx",
-                   "Monitor_Huizen_2021-Q3.xlsx"):
+                   "Monitor_Huizen_2021-Q3.xlsx", "van 0 tot en met 10.000",
+                   "gemaakt voor Huizen, 2021-Q3"):
         assert phrase in text
 
 

@@ -3,6 +3,7 @@ lists. Submissions are built directly (intake has its own tests)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 
@@ -28,9 +29,10 @@ def submission(rows: list[tuple], *, period="2021-Q3", totals=None, sheet="Invoe
         remark = values[4] if len(values) > 4 else None
         records.append({
             "gemeente": municipality, "periode": period, "projectcode": code,
-            "project_tekst": text, **dict(zip(INDICATOR_CODES, values[:4])),
+            "project_tekst": text, **dict(zip(INDICATOR_CODES, values[:4], strict=True)),
             "toelichting": remark, "blad": sheet, "cel_project": f"B{number}",
-            **{f"cel_{c}": f"{col}{number}" for c, col in zip(INDICATOR_CODES, "CDEF")},
+            **{f"cel_{c}": f"{col}{number}"
+               for c, col in zip(INDICATOR_CODES, "CDEF", strict=True)},
             "cel_toelichting": f"G{number}", "cel_periode": "B4",
         })
     sub = Submission(path=Path("Monitor_Laren_2021-Q3.xlsx"), sha256="x", layout="standaard",
@@ -40,9 +42,10 @@ def submission(rows: list[tuple], *, period="2021-Q3", totals=None, sheet="Invoe
         number = 8 + len(rows)
         sub.totals = pd.DataFrame([{
             "gemeente": municipality, "periode": period, "projectcode": None,
-            "project_tekst": "Totaal", **dict(zip(INDICATOR_CODES, totals)), "blad": sheet,
-            "cel_project": f"B{number}",
-            **{f"cel_{c}": f"{col}{number}" for c, col in zip(INDICATOR_CODES, "CDEF")},
+            "project_tekst": "Totaal", **dict(zip(INDICATOR_CODES, totals, strict=True)),
+            "blad": sheet, "cel_project": f"B{number}",
+            **{f"cel_{c}": f"{col}{number}"
+               for c, col in zip(INDICATOR_CODES, "CDEF", strict=True)},
         }], columns=ROW_COLUMNS)
     return sub
 
@@ -75,6 +78,47 @@ def test_not_whole_negative_date_and_text(programme):
     message = next(f.message for f in result.findings if f.cell == "C8")
     assert message == ("Cel C8 (blad Invoer): '12,5' is geen geheel getal; vul een aantal in "
                        "(0 of meer).")
+
+
+def test_implausibly_high_count_names_cell_value_and_bound(programme):
+    assert programme.max_count == 10_000  # the seed programme's max_aantal_per_kwartaal
+    result = validate_submission(submission([
+        ("ZorgStart", "ZORGSTART", 10_000, 5, 1, 1),  # at the bound: plausible
+        ("Hout", "HOUT", 4, 3, 10_001, 0),
+        ("Waardetas", "WAARDETAS", 4, 3, 5_000_000, 0),
+    ]), programme)
+    assert keys(result) == [("Invoer", "E10", "onwaarschijnlijk-hoog"),
+                            ("Invoer", "E9", "onwaarschijnlijk-hoog")]
+    assert result.has_errors
+    message = next(f.message for f in result.findings if f.cell == "E10")
+    assert message.startswith("Cel E10 (blad Invoer): 5000000 is onwaarschijnlijk hoog voor "
+                              "één kwartaal (meer dan 10.000); controleer het getal.")
+
+
+def test_huge_and_infinite_counts_give_findings_and_count_as_blank(programme):
+    """1e308 is a whole number to a float and used to wrap to -9223372036854775808 in the
+    clean rows; infinity stays "not a whole number" only, not also implausible."""
+    result = validate_submission(submission([
+        ("ZorgStart", "ZORGSTART", 1e308, float("inf"), "9" * 400, -1e308),
+        ("Hout", "HOUT", 2**53 + 2, 3, 2, 1),
+    ]), programme)
+    assert keys(result) == [("Invoer", "C8", "onwaarschijnlijk-hoog"),
+                            ("Invoer", "C9", "onwaarschijnlijk-hoog"),
+                            ("Invoer", "D8", "geen-geheel-getal"),
+                            ("Invoer", "E8", "geen-geheel-getal"),
+                            ("Invoer", "F8", "negatief-getal")]
+    message = next(f.message for f in result.findings if f.cell == "C8")
+    assert message.startswith("Cel C8 (blad Invoer): 1E+308 is onwaarschijnlijk hoog")
+    assert result.rows[list(INDICATOR_CODES)].values.tolist() == [[0, 0, 0, 0], [0, 3, 2, 1]]
+
+
+def test_plausibility_bound_is_the_programme_setting(programme):
+    strict = dataclasses.replace(
+        programme, settings={**programme.settings, "max_aantal_per_kwartaal": 50})
+    result = validate_submission(submission([("ZorgStart", "ZORGSTART", 51, 50, 1, 1)]),
+                                 strict)
+    assert keys(result) == [("Invoer", "C8", "onwaarschijnlijk-hoog")]
+    assert "(meer dan 50)" in result.findings[0].message
 
 
 def test_blank_counts_as_zero_with_a_warning(programme):

@@ -9,11 +9,12 @@ for a bad file: problems become ``Finding``s in ``submission.findings`` (codes
 ``limiet-overschreden``, ``indeling-onbekend``, ``kolom-ontbreekt``, ``gemeente-onbekend``,
 ``gemeente-ontbreekt``, ``periode-ongeldig``, ``periode-ontbreekt``, ``project-onbekend``,
 ``indicator-onbekend``, ``formule-zonder-waarde``, ``cellen-samengevoegd``,
-``macro-aanwezig``, ``externe-koppeling``). Values are returned *as read* (int, float, str,
-None, datetime; whole floats as int; text stripped, blank = None): type checks are
-:mod:`xlmonitor.validate`'s job. Rows labelled as totals go to ``submission.totals``; a project
-name the programme does not know keeps its row with ``projectcode`` None. Every BSN in any
-cell of any sheet is listed, masked, in ``submission.personal_data`` (validate reports them).
+``sjabloon-gewijzigd``, ``macro-aanwezig``, ``externe-koppeling``). Values are returned
+*as read* (int, float, str, None, datetime; whole floats as int; text stripped, blank = None):
+type checks are :mod:`xlmonitor.validate`'s job. Rows labelled as totals go to
+``submission.totals``; a project name the programme does not know keeps its row with
+``projectcode`` None. Every BSN in any cell of any sheet is listed, masked, in
+``submission.personal_data`` (validate reports them).
 
 How a file is read: :mod:`xlmonitor.workbookfile` checks the container and parses every sheet
 with python-calamine (xlsx, xlsm, xls, ods; a formula gives its cached value; macros are never
@@ -281,6 +282,7 @@ class _Reader:
         self.submission.submitted_on = found.value if found else None  # type: ignore[assignment]
         {"wide": self._read_wide, "quarter-groups": self._read_groups,
          "long": self._read_long}[self.spec.orientation]()
+        self._template_changed()
         self._finish()
 
     def _header_cell(self) -> str:
@@ -477,6 +479,35 @@ class _Reader:
             "filename": " in de bestandsnaam", "sheet-name": " in de bladnaam"}.get(source, "")
         self.findings.append(finding(code, file=self.file, sheet=self.sheet, cell=cell,
                                      where=where, detail=f"nothing found in {sources.order}"))
+
+    def _template_changed(self) -> None:
+        """``sjabloon-gewijzigd``: the visible Gemeente or Periode names another municipality
+        or quarter than the hidden metadata of the template the file was made from (a
+        neighbour's file, or last quarter's copied and retyped). The rows keep the visible
+        value, so the file is listed where its sender meant it; the finding is an error, so
+        none of its figures count until someone has looked (the project rows of a template
+        are those of its own quarter, and a wrong guess would replace another municipality's
+        or quarter's accepted figures)."""
+        if not self.metadata:
+            return
+        made_for = {
+            "municipality": next((name for key in _METADATA_KEYS["municipality"]
+                                  if (name := self.programme.municipality(
+                                      self.metadata.get(key) or None))), None),
+            "period": period_in_text(self.metadata.get("periode", "")),
+        }
+        found = {"municipality": self.municipality,
+                 "period": self._file_period if isinstance(self._file_period, _Found) else None}
+        for target, what in (("municipality", "gemeente"), ("period", "kwartaal")):
+            visible, expected = found[target], made_for[target]
+            if visible is None or not visible.cell or visible.value in (None, expected) \
+                    or expected is None:
+                continue  # not from a cell (so from the metadata itself), unreadable or equal
+            self.findings.append(finding(
+                "sjabloon-gewijzigd", file=self.file, sheet=self.sheet, cell=visible.cell,
+                what=what, value=visible.value, expected=expected,
+                detail=f"{target} {visible.text!r} in the sheet, {expected!r} in the "
+                       f"template's metadata"))
 
     # -- rows ---------------------------------------------------------------------------
     def _new_row(self, r: int, municipality: str | None, period: tuple[str | None, str],

@@ -39,6 +39,11 @@ MISSING_VALUE_STRATEGIES = ("SKIP_IF_ANY_VALUE_MISSING", "SKIP_IF_ALL_VALUES_MIS
                             "NEVER_SKIP")
 OPERATORS = ("<=", "<", ">=", ">", "==", "!=")
 TEMPLATE_VERSION = "1.0"
+#: Setting on the sheet Programma: the most one count (one municipality, project, indicator
+#: and quarter) may plausibly be; above it validate reports ``onwaarschijnlijk-hoog``.
+MAX_COUNT_SETTING = "max_aantal_per_kwartaal"
+#: Its value when a programme workbook has no such row (workbooks made before it existed).
+DEFAULT_MAX_COUNT = 10_000
 
 # Sheet name → ordered columns. The workbook is the contract with staff: Dutch names.
 SHEETS: dict[str, list[str]] = {
@@ -218,6 +223,12 @@ class Programme:
     def end(self) -> date:
         return self.settings["eind"]  # type: ignore[return-value]
 
+    @property
+    def max_count(self) -> int:
+        """Upper plausibility bound of one quarter's count (setting
+        ``max_aantal_per_kwartaal``; :data:`DEFAULT_MAX_COUNT` when the workbook has none)."""
+        return _as_count(self.settings.get(MAX_COUNT_SETTING)) or DEFAULT_MAX_COUNT
+
     def active_projects(self, period: str) -> pd.DataFrame:
         """Projects running at some moment in ``period`` (those ended or on hold excluded)."""
         first, last = period_start(period), period_end(period)
@@ -392,6 +403,10 @@ def _cross_checks(frames: dict[str, pd.DataFrame], file_name: str, problems: lis
     for key in ("start", "eind"):
         if settings.get(key) not in (None, "") and _as_date(settings[key]) is None:
             problems.append(f"Blad 'Programma': '{settings[key]}' bij '{key}' is geen datum.")
+    bound = settings.get(MAX_COUNT_SETTING)
+    if bound not in (None, "") and _as_count(bound) is None:
+        problems.append(f"Blad 'Programma': '{bound}' bij '{MAX_COUNT_SETTING}' is geen geheel "
+                        "getal van 1 of meer.")
     rules = frames["Regels"]
     for row, rule in rules.iterrows():
         for side in ("links", "rechts"):
@@ -411,6 +426,17 @@ def _as_date(value: object) -> date | None:
         return datetime.strptime(str(value).strip()[:10], "%Y-%m-%d").date()
     except ValueError:
         return None
+
+
+def _as_count(value: object) -> int | None:
+    """A whole number of 1 or more, as typed in a setting (``10000``, ``10.000``), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and re.fullmatch(r"\d{1,3}(\.\d{3})+|\d+", value.strip()):
+        value = int(value.strip().replace(".", ""))  # Dutch thousands: 10.000
+    return value if isinstance(value, int) and value >= 1 else None
 
 
 def _dates(series: pd.Series) -> pd.Series:
@@ -471,7 +497,9 @@ def seed_tables() -> dict[str, list[tuple]]:
 
 
 _SHEET_HELP = {
-    "Programma": "Naam, regio en looptijd van het programma.",
+    "Programma": "Naam, regio en looptijd van het programma, en het hoogste aantal dat één "
+                 "gemeente voor één project in één kwartaal kan melden "
+                 "(max_aantal_per_kwartaal; daarboven is een getal een fout).",
     "Projecten": "Eén rij per project. Aliassen: andere schrijfwijzen in de werkmappen van "
                  "gemeenten, gescheiden door ';'. Stuurindicator bepaalt het stoplicht.",
     "Indicatoren": "De vier indicatoren; codes niet wijzigen (andere systemen lezen ze).",

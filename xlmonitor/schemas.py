@@ -1,8 +1,9 @@
 """Pandera schemas for submitted figures.
 
 Intake returns values as read; :func:`counts_frame` turns them into numbers (text such as
-``"12"`` or ``" 7 "`` is accepted, ``"12,5"`` and dates are not) and :class:`CountsSchema`
-checks the numbers lazily, so one pass reports every bad cell.
+``"12"`` or ``" 7 "`` is accepted, ``"12,5"`` and dates are not) and :func:`counts_schema`
+(:class:`CountsSchema` plus the programme's upper bound) checks the numbers lazily, so one
+pass reports every bad cell.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime, time
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -19,6 +21,11 @@ from xlmonitor.programme import INDICATOR_CODES
 
 #: Marks a value that is not a number at all (text, a date); validate reports it.
 NOT_A_NUMBER = -math.inf
+
+#: Largest whole number a float holds exactly (2**53). A count above it cannot be stored as
+#: a whole number nor summed safely as int64 (1e308 would wrap to a negative number), so
+#: validate counts it as blank, whatever the finding's severity in the catalogue.
+LARGEST_EXACT_COUNT = 2**53
 
 _NUMBER_TEXT = re.compile(r"^[+-]?\d+([.,]\d+)?$")
 
@@ -74,9 +81,26 @@ class CountsSchema(pa.DataFrameModel):
         strict = False
 
 
+@cache
+def counts_schema(maximum: int) -> pa.DataFrameSchema:
+    """:class:`CountsSchema` plus the check ``plausible``: at most ``maximum``, the
+    programme's upper bound for one quarter's count (``Programme.max_count``). Infinity is
+    left to ``whole_number``, so "inf" gets one finding, not two."""
+    schema = CountsSchema.to_schema()
+
+    def plausible(series: pd.Series) -> pd.Series:
+        return series.isna() | ~np.isfinite(series) | (series <= maximum)
+
+    return schema.update_columns({
+        column: {"checks": [*schema.columns[column].checks,
+                            pa.Check(plausible, name="plausible")]}
+        for column in INDICATOR_CODES})
+
+
 #: Which finding a failed check becomes.
 CHECK_CODES = {
     "is_number": "geen-geheel-getal",
     "whole_number": "geen-geheel-getal",
     "not_negative": "negatief-getal",
+    "plausible": "onwaarschijnlijk-hoog",
 }

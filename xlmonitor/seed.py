@@ -20,6 +20,12 @@ PROGRAMME = {
     "eerste_periode": "2020-Q3",
     # Days after the end of a quarter a submission counts as on time (aanname).
     "termijn_dagen": 42,
+    # The most one municipality can report for one project and indicator in one quarter
+    # (aanname). The letters' targets for the whole programme over four years are 1180
+    # started, 860 trained and 520 placed (S1): above 10,000 a count is a typo, an amount or
+    # a number pasted into the wrong cell, never a quarter's work; validate rejects it
+    # (onwaarschijnlijk-hoog). Generous on purpose, because it blocks the file.
+    "max_aantal_per_kwartaal": 10_000,
     # Shown in the template's instructions.
     "inlevermap": "'inbox' van de monitor op de regionale gedeelde schijf (S:)",
     "contact": "het programmateam Economie & Werk van de Regio Gooi en Vechtstreek",

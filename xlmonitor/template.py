@@ -288,7 +288,8 @@ def _write_input_sheet(workbook, styles: _Styles, programme: Programme, municipa
 
 def _validate_counts(sheet, programme: Programme, first_row: int, last_row: int, column: int,
                      code: str) -> None:
-    """Whole numbers ≥ 0, with the indicator's meaning as the input message."""
+    """Whole numbers from 0 up to the programme's plausibility bound, with the indicator's
+    meaning as the input message."""
     label = str(programme.label(code)) if code in programme.indicators.index else HEADERS[column]
     meaning = ""
     if code in programme.indicators.index:
@@ -301,13 +302,16 @@ def _validate_counts(sheet, programme: Programme, first_row: int, last_row: int,
     room = 255 - len(rule)
     if len(meaning) > room:
         meaning = meaning[:room - 2].rstrip() + "… "
+    maximum = f"{programme.max_count:,}".replace(",", ".")  # Dutch: 10.000
     _validate(sheet, (first_row, column, last_row, column), {
-        "validate": "integer", "criteria": ">=", "value": 0,
+        "validate": "integer", "criteria": "between", "minimum": 0,
+        "maximum": programme.max_count,
         "input_title": _shorten(label, 32),
         "input_message": meaning + rule,
         "error_title": "Alleen hele aantallen",
-        "error_message": "Vul hier een geheel getal van 0 of meer in, zoals 0, 3 of 12: geen "
-                         "tekst, decimalen of negatieve getallen.",
+        "error_message": f"Vul hier een geheel getal van 0 tot en met {maximum} in, zoals 0, 3 "
+                         "of 12: het aantal van dit kwartaal, geen tekst, decimalen, negatieve "
+                         "getallen of totalen.",
     })
 
 
@@ -361,12 +365,18 @@ def _write_guide_sheet(workbook, styles: _Styles, programme: Programme, municipa
               "project de aantallen in de gele cellen in. De grijze cellen (gemeente, periode, "
               "projectcode en projectnaam) liggen vast.")
     paragraph("Vul bij 'Ingevuld op' (cel B5) de datum in waarop u het bestand invult.")
+    paragraph(f"Dit bestand is gemaakt voor {municipality}, {period}. Gebruik het niet (ook "
+              "niet als kopie) voor een ander kwartaal of een andere gemeente: het bestand "
+              "onthoudt waarvoor het is gemaakt en wordt dan afgekeurd. Voor elk kwartaal krijgt "
+              "u een eigen bestand van het regionale team.")
 
     heading("Aantallen over dit kwartaal")
     paragraph("Vul in wat er in dit kwartaal is bijgekomen, niet het totaal sinds de start van "
               "het project. Voorbeeld: zijn er vóór dit kwartaal al 5 inwoners aangemeld en in "
               "dit kwartaal 3, vul dan 3 in, niet 8. De regio telt de kwartalen zelf op.")
-    paragraph("Alleen hele getallen van 0 of meer. Excel weigert andere waarden.")
+    maximum = f"{programme.max_count:,}".replace(",", ".")
+    paragraph(f"Alleen hele getallen van 0 tot en met {maximum}; meer haalt één project in één "
+              "kwartaal niet. Excel weigert andere waarden.")
 
     heading("Wat betekenen de kolommen?")
     for code, header in zip(COUNT_COLUMNS, HEADERS[2:6], strict=True):

@@ -18,6 +18,7 @@ personal reaches the master, a feedback copy or ``--json``.
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from dataclasses import dataclass, field
@@ -32,7 +33,13 @@ from xlmonitor.findings import WARNING, Finding, finding
 from xlmonitor.intake import Submission
 from xlmonitor.periods import period_end, period_start
 from xlmonitor.programme import INDICATOR_CODES, Programme
-from xlmonitor.schemas import CHECK_CODES, NOT_A_NUMBER, CountsSchema, counts_frame
+from xlmonitor.schemas import (
+    CHECK_CODES,
+    LARGEST_EXACT_COUNT,
+    NOT_A_NUMBER,
+    counts_frame,
+    counts_schema,
+)
 
 OPERATORS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt,
              "==": operator.eq, "!=": operator.ne}
@@ -70,15 +77,18 @@ def validate_submission(submission: Submission, programme: Programme, *,
         return Validation(submission, _empty(), _dedupe(findings))
 
     counts = counts_frame(rows)
-    findings += _schema_findings(rows, counts, file)
+    findings += _schema_findings(rows, counts, file, programme.max_count)
     findings += _blank_findings(rows, counts, file)
     findings += _period_findings(rows, submission, programme)
     findings += _duplicate_findings(rows, file)
     findings += _total_findings(submission, counts, file)
     findings += _activity_findings(rows, counts, programme, file)
 
-    # Not a number, or an infinite one ("inf" in an .ods): reported above, counted as blank.
-    clean = rows.assign(**{c: counts[c].where(np.isfinite(counts[c])) for c in counts})
+    # Not a number, an infinite one ("inf" in an .ods) or one too large to be a whole int64
+    # (1e308 would wrap to a negative count): reported above, counted as blank.
+    clean = rows.assign(**{c: counts[c].where(np.isfinite(counts[c])
+                                              & (counts[c] <= LARGEST_EXACT_COUNT))
+                           for c in counts})
     clean = clean[clean["projectcode"].notna() & clean["periode"].notna()]
     for code in INDICATOR_CODES:
         clean[code] = clean[code].fillna(0).clip(lower=0).round().astype("int64")
@@ -151,9 +161,10 @@ def _cells(row) -> str:
     return ",".join(cells)
 
 
-def _schema_findings(rows: pd.DataFrame, counts: pd.DataFrame, file) -> list[Finding]:
+def _schema_findings(rows: pd.DataFrame, counts: pd.DataFrame, file,
+                     maximum: int) -> list[Finding]:
     try:
-        CountsSchema.validate(counts, lazy=True)
+        counts_schema(maximum).validate(counts, lazy=True)
         return []
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
@@ -166,8 +177,22 @@ def _schema_findings(rows: pd.DataFrame, counts: pd.DataFrame, file) -> list[Fin
         raw = row[case.column]
         result.append(finding(
             code, file=file, sheet=row["blad"], cell=row[f"cel_{case.column}"],
-            value=raw, detail=f"{case.column}: check {case.check} failed on {raw!r}"))
+            value=_as_shown(raw), maximum=f"{maximum:,}".replace(",", "."),  # Dutch: 10.000
+            detail=f"{case.column}: check {case.check} failed on {raw!r}"))
     return result
+
+
+def _as_shown(value: object) -> object:
+    """A huge number as Excel's General format shows it (``1E+308``), not its 309 digits
+    (intake turns a whole float into an int); anything else as read."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond any float: no spreadsheet holds one
+            return value
+        if math.isfinite(number) and abs(number) >= 10**12:
+            return f"{number:.6G}".replace(".", ",")
+    return value
 
 
 def _blank_findings(rows, counts, file) -> list[Finding]:
@@ -329,7 +354,33 @@ def evaluate_rules(clean: pd.DataFrame, missing: pd.DataFrame, programme: Progra
     else:
         combined = own.reset_index(drop=True)
         missing = missing.reset_index(drop=True)
-    combined = combined.reset_index(drop=True)
+    return [item for _index, item in _rule_findings(combined.reset_index(drop=True), missing,
+                                                    programme, levels, lambda row: file)]
+
+
+def evaluate_cumulative_rules(selected: pd.DataFrame, programme: Programme,
+                              files: dict[str, object]) -> dict[str, list[Finding]]:
+    """Cumulative rules over every municipality's accepted rows at once.
+
+    ``selected`` holds CLEAN_COLUMNS plus ``_bestand``, the name of the file each row was
+    accepted from (one file per municipality × period, so no row is counted twice); ``files``
+    maps those names to the paths findings should name. Returns the findings per file name:
+    one evaluation instead of one per file keeps a national inbox's merge linear."""
+    if selected.empty or programme.rules.empty:
+        return {}
+    combined = selected.assign(_own=True).reset_index(drop=True)
+    missing = pd.DataFrame(False, index=combined.index, columns=list(INDICATOR_CODES))
+    found: dict[str, list[Finding]] = {}
+    for index, item in _rule_findings(combined, missing, programme, ("cumulatief",),
+                                      lambda row: files[row["_bestand"]]):
+        found.setdefault(combined.at[index, "_bestand"], []).append(item)
+    return found
+
+
+def _rule_findings(combined: pd.DataFrame, missing: pd.DataFrame, programme: Programme,
+                   levels: tuple[str, ...], file_of) -> list[tuple[int, Finding]]:
+    """(row index, finding) for the rules of ``levels`` broken by the rows of ``combined``
+    marked ``_own``; ``file_of(row)`` gives the file a finding names."""
     values = combined[list(INDICATOR_CODES)].astype(float)
     order = combined.sort_values(["gemeente", "projectcode", "periode"]).index
     cumulative = values.loc[order].groupby(
@@ -359,13 +410,14 @@ def evaluate_rules(clean: pd.DataFrame, missing: pd.DataFrame, programme: Progra
         for index in combined.index[broken]:
             row = combined.loc[index]
             cell = row.get(f"cel_{left_term}", "") or row["cel_project"]
-            result.append(finding(
-                "regel-geschonden", file=file, sheet=row["blad"], cell=cell,
+            item = finding(
+                "regel-geschonden", file=file_of(row), sheet=row["blad"], cell=cell,
                 severity=rule.ernst, rule=f"{rule.melding} ({row['projectcode']}, "
                 f"{row['periode']})", value=f"{_number(left[index])} {rule.links}",
                 expected=f"{OPERATOR_TEXT[rule.operator]} {_number(right[index])} "
                          f"({rule.rechts})",
-                detail=f"rule {rule.code}: {rule.links} {rule.operator} {rule.rechts}"))
+                detail=f"rule {rule.code}: {rule.links} {rule.operator} {rule.rechts}")
+            result.append((index, item))
     return result
 
 
