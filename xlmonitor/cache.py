@@ -16,7 +16,7 @@ names the file ("Kopie van X.xlsx" must say so in its findings). A renamed file 
 **Not from the cache**: the file's modification time (``Submission.modified``, the submission
 date when the workbook has no filled-in date) and its path are taken from the file on every
 run. The bytes are hashed between two ``stat`` calls; a file that changes meanwhile is a miss
-and goes to the reader (and :class:`~xlmonitor.schedule.ArrivalGuard`, which reports it in
+and goes to the reader (and :class:`~xlmonitor.arrival.ArrivalGuard`, which reports it in
 transit).
 
 **Never cached**: a submission in which personal data was found (the cache would be one more

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from xlmonitor.cache import Lookup, SubmissionCache, cache_context
@@ -32,7 +33,7 @@ from xlmonitor.periods import period_end, period_of, periods_between
 from xlmonitor.programme import INDICATOR_CODES, Programme
 from xlmonitor.validate import (
     Validation,
-    evaluate_rules,
+    evaluate_cumulative_rules,
     locked_findings,
     submission_date,
     validate_submission,
@@ -312,7 +313,8 @@ def merge(validations: list[Validation], programme: Programme, *,
     by_name = {v.submission.name: v for v in validations}
     for _ in range(len(validations) + 1):  # rejections only remove data: this converges
         winners, locked_out = _select(validations, status, programme, findings)
-        rejected = _cumulative_rules(winners, by_name, programme, findings)
+        selected = _selected_rows(winners, by_name)
+        rejected = _cumulative_rules(selected, winners, by_name, programme, findings)
         if not rejected:
             break
         status.update({name: "afgekeurd" for name in rejected})
@@ -336,7 +338,7 @@ def merge(validations: list[Validation], programme: Programme, *,
             if winner and winner != name:
                 superseded_by.setdefault(name, set()).add(winner)
 
-    data = _data_table(winners, by_name, programme)
+    data = _data_table(selected, by_name, programme)
     periods = _periods(programme, data, validations)
     matrix = _matrix(programme, periods, winners, validations, status)
     peilperiode = _default_peilperiode(matrix, periods)
@@ -369,11 +371,12 @@ def _select(validations, status, programme, findings):
         sub = v.submission
         if status.get(sub.name) in ("dubbel", "afgekeurd") or v.rows.empty:
             continue
-        locked = {f.params.get("period") for f in locked_findings(sub, programme)}
+        own_locked = locked_findings(sub, programme) if len(programme.locked) else []
+        locked = {f.params.get("period") for f in own_locked}
         if locked:
             locked_out[sub.name] = locked
             known = {(f.code, f.params.get("period")) for f in findings[sub.name]}
-            for f in locked_findings(sub, programme):
+            for f in own_locked:
                 if (f.code, f.params.get("period")) not in known:
                     findings[sub.name].append(f)
         made = submission_date(sub) or date.min
@@ -387,26 +390,12 @@ def _select(validations, status, programme, findings):
     return winners, locked_out
 
 
-def _cumulative_rules(winners, by_name, programme, findings) -> set[str]:
-    """Evaluate cumulative rules over each municipality's whole accepted history; return the
-    files a blocking rule now rejects."""
-    selected = _selected_rows(winners, by_name)
-    if selected.empty:
-        return set()
+def _cumulative_rules(selected, winners, by_name, programme, findings) -> set[str]:
+    """Evaluate cumulative rules over each municipality's whole accepted history (the
+    ``selected`` rows); return the files a blocking rule now rejects."""
+    paths = {name: by_name[name].submission.path for name in set(winners.values())}
     rejected = set()
-    # Split once by municipality: filtering all selected rows per file is quadratic.
-    by_municipality = {m: rows for m, rows in selected.groupby("gemeente", sort=False,
-                                                                dropna=False)}
-    for name in sorted(set(winners.values())):
-        v = by_name[name]
-        rows = by_municipality.get(v.submission.municipality, selected.iloc[:0])
-        mine = rows["_bestand"] == name
-        own = rows[mine].drop(columns="_bestand")
-        history = rows[~mine]
-        missing = pd.DataFrame(False, index=own.index, columns=list(INDICATOR_CODES))
-        new = evaluate_rules(own.reset_index(drop=True), missing.reset_index(drop=True),
-                             programme, v.submission.path,
-                             history=history.drop(columns="_bestand"), levels=("cumulatief",))
+    for name, new in sorted(evaluate_cumulative_rules(selected, programme, paths).items()):
         known = {(f.sheet, f.cell, f.code, f.message) for f in findings[name]}
         for f in new:
             if (f.sheet, f.cell, f.code, f.message) not in known:
@@ -417,44 +406,55 @@ def _cumulative_rules(winners, by_name, programme, findings) -> set[str]:
 
 
 def _selected_rows(winners, by_name) -> pd.DataFrame:
-    parts = []
+    """The accepted rows: each winner's rows of the periods it won, with ``_bestand``."""
+    parts, names = [], []
     for (_municipality, period), name in sorted(winners.items()):
         rows = by_name[name].rows
-        parts.append(rows[rows["periode"] == period].assign(_bestand=name))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        mine = rows["periode"].to_numpy() == period
+        parts.append(rows if mine.all() else rows[mine])
+        names.append(name)
+    if not parts:
+        return pd.DataFrame()
+    selected = pd.concat(parts, ignore_index=True)
+    selected["_bestand"] = np.repeat(np.array(names, dtype=object), [len(p) for p in parts])
+    return selected
 
 
-def _data_table(winners, by_name, programme: Programme) -> pd.DataFrame:
-    selected = _selected_rows(winners, by_name)
+def _data_table(selected, by_name, programme: Programme) -> pd.DataFrame:
     if selected.empty:
         return pd.DataFrame(columns=DATA_COLUMNS)
     sha = {name: v.submission.sha256 for name, v in by_name.items()}
     project_order = {code: i for i, code in enumerate(programme.projects.index)}
     municipality_order = {m: i for i, m in enumerate(programme.municipalities.index)}
+    # Municipality and project in the programme's order, quarters in time.
+    order = np.lexsort((
+        selected["projectcode"].map(project_order).to_numpy(dtype=float, na_value=np.inf),
+        pd.factorize(selected["periode"], sort=True)[0],
+        selected["gemeente"].map(municipality_order).to_numpy(dtype=float, na_value=np.inf)))
+    selected = selected.take(order).reset_index(drop=True)
     data = pd.DataFrame({
         "Gemeente": selected["gemeente"],
         "CBS-code": selected["gemeente"].map(programme.municipalities["cbs_code"]),
         "Periode": selected["periode"],
-        "Kwartaaleinde": selected["periode"].map(period_end),
+        "Kwartaaleinde": selected["periode"].map(
+            {period: period_end(period) for period in selected["periode"].unique()}),
         "Projectcode": selected["projectcode"],
         "Project": selected["projectcode"].map(programme.projects["naam"]),
         **{programme.label(c): selected[c].astype("int64") for c in INDICATOR_CODES},
-        "Toelichting": selected["toelichting"].map(_text),
+        "Toelichting": _texts(selected["toelichting"]),
         "Bestand": selected["_bestand"],
-        "Blad": selected["blad"].map(_text),
-        "Cellen": selected["cellen"].map(_text),
+        "Blad": _texts(selected["blad"]),
+        "Cellen": _texts(selected["cellen"]),
         "sha256": selected["_bestand"].map(sha),
     })
-    data = data.assign(_m=data["Gemeente"].map(municipality_order),
-                       _p=data["Projectcode"].map(project_order))
-    data = data.sort_values(["_m", "Periode", "_p"]).drop(columns=["_m", "_p"])
-    return data.reset_index(drop=True)[DATA_COLUMNS]
+    return data[DATA_COLUMNS]
 
 
-def _text(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    return str(value)
+def _texts(values: pd.Series) -> np.ndarray:
+    """Every value as text, "" for a missing one; converted once per distinct value."""
+    codes, uniques = pd.factorize(values, sort=False)  # missing: -1, the last text below
+    texts = np.array([*(str(u) for u in uniques), ""], dtype=object)
+    return texts[codes]
 
 
 def _periods(programme: Programme, data: pd.DataFrame, validations) -> list[str]:

@@ -88,6 +88,7 @@ def compute_figures(consolidation, peilperiode: str, periods: list[str]) -> Figu
     programme = consolidation.programme
     peildatum = period_end(peilperiode)
     labels = [programme.label(c) for c in programme.indicator_codes]
+    targets = _Targets(programme.targets)
     data = consolidation.data
     ends = _as_dates(data["Kwartaaleinde"]) if len(data) else pd.Series(dtype=object)
     upto = data[(ends <= peildatum).to_numpy()] if len(data) else data
@@ -98,7 +99,7 @@ def compute_figures(consolidation, peilperiode: str, periods: list[str]) -> Figu
     kpi_rows = []
     realised_all = upto[labels].sum() if len(upto) else pd.Series(0, index=labels)
     for code in programme.indicator_codes:
-        target = _target(programme, "", code, peildatum)
+        target = targets.at("", code, peildatum)
         expected = (None if target is None
                     else target * elapsed_share(programme.start, programme.end, peildatum))
         realised = _number(realised_all[programme.label(code)])
@@ -114,7 +115,7 @@ def compute_figures(consolidation, peilperiode: str, periods: list[str]) -> Figu
         stuur = project["stuurindicator"]
         target = None
         if stuur and peildatum >= project["start"]:
-            target = _target(programme, code, stuur, peildatum)
+            target = targets.at(code, stuur, peildatum)
         expected = (None if target is None
                     else target * elapsed_share(project["start"], project["eind"], peildatum))
         main = realised[programme.label(stuur)] if stuur else 0
@@ -144,7 +145,7 @@ def compute_figures(consolidation, peilperiode: str, periods: list[str]) -> Figu
             row[(code, "realised")] = (
                 _number(data.loc[(ends <= end).to_numpy(), label].sum()) if end <= peildatum
                 else None)
-            target = _target(programme, "", code, end)
+            target = targets.at("", code, end)
             row[(code, "expected")] = (
                 None if target is None
                 else target * elapsed_share(programme.start, programme.end, end))
@@ -168,12 +169,21 @@ def _light_row(programme, realised: float, target: float | None, expected: float
             "Stoplicht": programme.traffic_light(ratio)}
 
 
-def _target(programme, project: str, indicator: str, at: date) -> float | None:
-    """Sum of the targets valid at ``at`` (what the SUMIFS over tblDoelen computes)."""
-    targets = programme.targets
-    rows = targets[(targets["project"] == project) & (targets["indicator"] == indicator)
-                   & (targets["geldig_vanaf"] <= at) & (targets["geldig_tot"] >= at)]
-    return None if rows.empty else _number(rows["doel"].sum())
+class _Targets:
+    """Sum of the targets valid at a date (what the SUMIFS over tblDoelen computes), per
+    (project, indicator): grouped once, as a dashboard asks for every project."""
+
+    def __init__(self, targets: pd.DataFrame) -> None:
+        self._by_key: dict[tuple[str, str], list[tuple[date, date, float]]] = {}
+        for row in targets[["project", "indicator", "geldig_vanaf", "geldig_tot",
+                            "doel"]].itertuples(index=False):
+            self._by_key.setdefault((row.project, row.indicator), []).append(
+                (row.geldig_vanaf, row.geldig_tot, row.doel))
+
+    def at(self, project: str, indicator: str, day: date) -> float | None:
+        valid = [doel for start, end, doel in self._by_key.get((project, indicator), ())
+                 if start <= day <= end]
+        return _number(sum(valid)) if valid else None
 
 
 def _number(value: object) -> float | int:

@@ -21,10 +21,8 @@ from __future__ import annotations
 import io
 import math
 import os
-import re
 import secrets
-import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -33,7 +31,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from xlmonitor.consolidate import DATA_COLUMNS, FINDING_COLUMNS, REGISTER_COLUMNS
+from xlmonitor.consolidate import FINDING_COLUMNS, REGISTER_COLUMNS
 from xlmonitor.dashboard import (
     GREY,
     LIGHT_COLOURS,
@@ -45,6 +43,7 @@ from xlmonitor.dashboard import (
     write_dashboard,
     write_gemeenten,
 )
+from xlmonitor.datasheet import RISKY_START, add_data_sheet, write_package
 from xlmonitor.errors import UsageError, WriteError
 from xlmonitor.periods import parse_period, period_end
 
@@ -63,7 +62,6 @@ MATRIX_LEGEND = {
     "afgekeurd": "fouten: niet verwerkt",
     "ontbreekt": "nog niet ontvangen",
 }
-_RISKY_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _EPOCH = datetime(1899, 12, 30)
 
 
@@ -131,7 +129,7 @@ def _periods(consolidation) -> list[str]:
     """Quarters of the peilperiode list: the consolidation's plus any in the data."""
     periods = set(consolidation.periods)
     if len(consolidation.data):
-        periods |= set(consolidation.data["Periode"].dropna().astype(str))
+        periods |= {str(p) for p in consolidation.data["Periode"].dropna().unique()}
     if not periods:
         first = str(consolidation.programme.settings.get("eerste_periode") or "")
         periods = {first if parse_period(first) == first else
@@ -169,7 +167,7 @@ def _write_workbook(target: Path, consolidation, peilperiode: str, periods: list
         write_gemeenten(workbook, styles, consolidation, figures)
         _write_inzendingen(workbook, styles, consolidation)
         _write_validatie(workbook, styles, consolidation)
-        data_rows = _write_data(workbook, styles, consolidation.data)
+        data_rows = add_data_sheet(workbook, styles, consolidation.data)
         write_doelen(workbook, styles, programme, periods, layout)
         if settings is not None:
             from xlmonitor.excel import write_settings_sheet  # does not import xlwings
@@ -177,7 +175,7 @@ def _write_workbook(target: Path, consolidation, peilperiode: str, periods: list
             write_settings_sheet(workbook, settings, styles)
     finally:
         workbook.close()
-    _write_package(package, target, data_rows)
+    write_package(package, target, data_rows)
 
 
 # -- the Doelen sheet: what the formulas read ----------------------------------------------
@@ -335,7 +333,7 @@ def _is_missing(value: object) -> bool:
 def _write_text(sheet, row: int, col: int, text: str, styles: Styles, fmt=None) -> None:
     # Submitted text: always write_string. The quote prefix keeps "=1+1" text even when a
     # user later edits the cell in Excel.
-    if text.startswith(_RISKY_START):
+    if text.startswith(RISKY_START):
         fmt = styles.quoted
     sheet.write_string(row, col, text, fmt)
 
@@ -504,162 +502,3 @@ def _write_validatie(workbook, styles: Styles, consolidation) -> None:
     sheet.freeze_panes(header + 1, 0)
     sheet.set_landscape()
     sheet.fit_to_pages(1, 0)
-
-
-# -- Data ---------------------------------------------------------------------------------
-
-_COUNT_COLUMNS = ("Aanmeldingen", "Gestarte trajecten", "Afgeronde scholing",
-                  "Bemiddeld naar werk")
-_DATA_WIDTHS = {"Gemeente": 14, "CBS-code": 9, "Periode": 9, "Kwartaaleinde": 12,
-                "Projectcode": 18, "Project": 36, "Toelichting": 40, "Bestand": 36,
-                "Blad": 12, "Cellen": 22, "sha256": 20}
-
-
-def _write_data(workbook, styles: Styles, data: pd.DataFrame) -> _DataRows:
-    """``tblData``: header, column widths and formats here; the rows go into the package
-    after the workbook is closed (:func:`_write_package`)."""
-    sheet = workbook.add_worksheet("Data")
-    numeric = [c for c in DATA_COLUMNS if c in _COUNT_COLUMNS]
-    # One body row here (add_table checks every cell of its range for overlaps: 1.5 s for
-    # 84,000 rows); _write_package sets the table's range to the real one.
-    add_table(sheet, 0, 0, DATA_COLUMNS, "tblData", rows=1, style="Table Style Light 9",
-              styles=styles, numeric=tuple(numeric))
-    for c, column in enumerate(DATA_COLUMNS):
-        if column in _COUNT_COLUMNS:
-            sheet.set_column(c, c, 11, styles.count)
-        elif column == "Kwartaaleinde":
-            sheet.set_column(c, c, 12, styles.date)
-        else:
-            sheet.set_column(c, c, _DATA_WIDTHS.get(column, 12))
-    sheet.freeze_panes(1, 0)
-    rows = _DataRows.collect(workbook, styles, data)
-    if rows.quoted_needed:
-        # XlsxWriter numbers a format when it writes the first cell using it; this cell
-        # (replaced by the rows) makes it number the quote prefix where it always did.
-        sheet.write_blank(1, 0, None, styles.quoted)
-    return rows
-
-
-# -- the Data rows, in bulk ---------------------------------------------------------------
-# Measured on an 84,000-row master (benchmarks/RESULTS.md): XlsxWriter's cell-by-cell path
-# spends ~5 s on this sheet (a Python object per cell, an overlap check per table cell, an
-# XML writer call per cell). Here the cells are rendered exactly as XlsxWriter renders them —
-# text into its shared string table in the same order, the column's format on counts, the
-# date format, Excel's quote prefix on risky text — column by column, each distinct value
-# rendered once, and the rows streamed into the package: the same bytes in ~1 s.
-
-@dataclass
-class _DataRows:
-    """tblData's body, column by column: ``(shared string index, risky)`` for text,
-    numbers for Kwartaaleinde and the counts; None for an empty cell."""
-
-    columns: list[list]
-    styles: Styles
-    quoted_needed: bool
-
-    @classmethod
-    def collect(cls, workbook, styles: Styles, data: pd.DataFrame) -> _DataRows:
-        # Text goes into XlsxWriter's shared string table now, column by column, as
-        # write_string would (its own call, stable since XlsxWriter 1.0).
-        shared = workbook.str_table._get_shared_string_index
-        columns, risky_seen = [], False
-        for column in DATA_COLUMNS:
-            values = data[column]
-            if column == "Kwartaaleinde":
-                values = (pd.to_datetime(values) - pd.Timestamp(_EPOCH)).dt.days
-            missing = values.isna().tolist()
-            if column == "Kwartaaleinde" or column in _COUNT_COLUMNS:
-                columns.append([None if gap else int(v) if column == "Kwartaaleinde" else v
-                                for v, gap in zip(values.tolist(), missing, strict=True)])
-                continue
-            cells = []
-            for value, gap in zip(values.tolist(), missing, strict=True):
-                text = value if isinstance(value, str) else "" if gap else str(value)
-                if text:
-                    risky = text.startswith(_RISKY_START)
-                    risky_seen = risky_seen or risky
-                    cells.append((shared(text), risky))
-                else:
-                    cells.append(None)
-            columns.append(cells)
-        return cls(columns, styles, risky_seen)
-
-    def __len__(self) -> int:
-        return len(self.columns[0]) if self.columns else 0
-
-    def xml(self) -> Iterator[bytes]:
-        """The ``<row>`` elements (Excel rows 2…), in chunks; call after the workbook is
-        closed, when XlsxWriter has numbered the formats."""
-        count, day = self.styles.count.xf_index, self.styles.date.xf_index
-        quoted = self.styles.quoted.xf_index
-        rendered = []
-        for column, values in zip(DATA_COLUMNS, self.columns, strict=True):
-            known: dict[object, str] = {}
-            cells = []
-            for value in values:
-                cell = known.get(value)
-                if cell is None:
-                    if value is None:
-                        cell = ""
-                    elif isinstance(value, tuple):
-                        style = f' s="{quoted}"' if value[1] else ""
-                        cell = f'{style} t="s"><v>{value[0]}</v></c>'
-                    else:
-                        style = day if column == "Kwartaaleinde" else count
-                        cell = f' s="{style}"><v>{value:.16G}</v></c>'
-                    known[value] = cell
-                cells.append(cell)
-            rendered.append(cells)
-        letters = [xl_col_to_name(c) for c in range(len(rendered))]
-        spans = f"1:{len(rendered)}"
-        chunk: list[str] = []
-        for r, row in enumerate(zip(*rendered, strict=True), start=2):
-            cells = "".join(f'<c r="{letter}{r}"{cell}'
-                            for letter, cell in zip(letters, row, strict=True) if cell)
-            chunk.append(f'<row r="{r}" spans="{spans}">{cells}</row>')
-            if len(chunk) == 2000:
-                yield "".join(chunk).encode()
-                chunk = []
-        yield "".join(chunk).encode()
-
-
-def _write_package(package: io.BytesIO, target: Path, rows: _DataRows) -> None:
-    """Copy the closed workbook to ``target`` with tblData's rows, range and dimension."""
-    with zipfile.ZipFile(package) as source:
-        infos = source.infolist()
-        parts = {info.filename: source.read(info) for info in infos}
-    sheet_part, table_part = _part_of_sheet(parts, "Data"), next(
-        name for name in parts if name.startswith("xl/tables/")
-        and b'name="tblData"' in parts[name])
-    last = f"{xl_col_to_name(len(DATA_COLUMNS) - 1)}{len(rows) + 1}"
-    if len(rows) > 1:  # else the one body row add_table made is the range
-        parts[table_part] = re.sub(rb'ref="A1:[A-Z]+\d+"', f'ref="A1:{last}"'.encode(),
-                                   parts[table_part])
-    head, tail = parts[sheet_part].split(b"</sheetData>", 1)
-    head = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last}"/>'.encode(), head,
-                  count=1)
-    if len(rows):  # XlsxWriter's sheet has the header row (and a placeholder): keep row 1
-        head = head[:head.index(b"<sheetData>") + len(b"<sheetData>")] + re.search(
-            rb'<row r="1"[ >].*?</row>', head, re.S).group(0)
-    # The same members, order, names and fixed timestamps: the same data, the same bytes.
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as package_out:
-        for info in infos:
-            if info.filename != sheet_part:
-                package_out.writestr(info, parts[info.filename])
-                continue
-            with package_out.open(info, "w") as stream:
-                stream.write(head)
-                if len(rows):
-                    for chunk in rows.xml():
-                        stream.write(chunk)
-                stream.write(b"</sheetData>" + tail)
-
-
-def _part_of_sheet(parts: dict[str, bytes], name: str) -> str:
-    """The zip member of worksheet ``name`` (from workbook.xml and its relationships)."""
-    book = parts["xl/workbook.xml"].decode()
-    rid = re.search(rf'<sheet name="{re.escape(name)}" [^>]*r:id="([^"]+)"', book).group(1)
-    rels = parts["xl/_rels/workbook.xml.rels"].decode()
-    relation = re.search(rf'<Relationship [^>]*Id="{rid}"[^>]*/>', rels).group(0)
-    return "xl/" + re.search(r'Target="([^"]+)"', relation).group(1).lstrip("/").removeprefix(
-        "xl/")
