@@ -59,6 +59,7 @@ EXPECTED: dict[str, set[str]] = {
     "verborgen-blad-en-rij.xlsx": {"persoonsgegevens"},
     "samengevoegde-invoercellen.xlsx": {"cellen-samengevoegd", "waarde-ontbreekt"},
     "datum-als-aantal.xlsx": {"geen-geheel-getal"},
+    "duizendtallen-als-tekst.xlsx": {"onwaarschijnlijk-hoog", "tekst-als-getal"},
     "emoji-en-rtl.xlsx": {"project-onbekend"},
     "40000-tekens.xlsx": {"limiet-overschreden"},
     "persoonsgegevens.xlsx": {"persoonsgegevens"},
@@ -342,11 +343,20 @@ def write_corpus(programme: Programme, folder: Path,
     standard("verborgen-blad-en-rij.xlsx", _hidden)
     standard("samengevoegde-invoercellen.xlsx", lambda wb, ws: ws.merge_cells("C8:F8"))
     standard("datum-als-aantal.xlsx", lambda wb, ws: ws.cell(9, 3, datetime(2021, 7, 1)))
+    standard("duizendtallen-als-tekst.xlsx", _thousands_as_text)
     standard("emoji-en-rtl.xlsx", _emoji)
     standard("persoonsgegevens.xlsx", _personal)
     shutil.rmtree(scratch)
     assert set(out) == set(EXPECTED), set(EXPECTED) ^ set(out)
     return out
+
+
+def _thousands_as_text(workbook, sheet) -> None:
+    """Counts typed in cells formatted as text, with Dutch thousands separators: "12.000"
+    was once read as 12."""
+    for cell, text in (("C9", "12.000"), ("D9", "1.200")):
+        sheet[cell] = text
+        sheet[cell].number_format = "@"
 
 
 def _write(target: Path, data: bytes) -> Path:

@@ -96,6 +96,8 @@ WHERE = {
     "opendocument.ods": ("Invoer", "C9", "geen-geheel-getal", "'12,5'"),
     "samengevoegde-invoercellen.xlsx": ("Invoer", "C8", "cellen-samengevoegd", "C8:F8"),
     "datum-als-aantal.xlsx": ("Invoer", "C9", "geen-geheel-getal", "'2021-07-01'"),
+    "duizendtallen-als-tekst.xlsx": ("Invoer", "C9", "onwaarschijnlijk-hoog",
+                                     "12.000 is onwaarschijnlijk hoog"),
     "emoji-en-rtl.xlsx": ("Invoer", "B10", "project-onbekend", "'🌲🌲 مشروع جديد'"),
     "verborgen-blad-en-rij.xlsx": ("Oud", "B2", "persoonsgegevens", "(*****2333)"),
 }
