@@ -21,7 +21,7 @@ from openpyxl.utils import range_boundaries
 
 from xlmonitor.consolidate import DATA_COLUMNS, REGISTER_COLUMNS, Consolidation
 from xlmonitor.findings import Finding
-from xlmonitor.periods import elapsed_share, period_end, periods_between
+from xlmonitor.periods import elapsed_share, period_end, period_of, periods_between
 from xlmonitor.programme import Programme
 
 NVT = "n.v.t."
@@ -96,12 +96,16 @@ def make_consolidation(programme: Programme, data: pd.DataFrame, periods: list[s
                        peilperiode: str | None = None,
                        findings: list[Finding] | None = None) -> Consolidation:
     """A Consolidation as consolidate() would return it for ``data`` (one file per
-    municipality × period with rows)."""
+    municipality × period with rows), reported over ``periods``: it lays out every quarter of
+    the programme, and the quarters after the last one delivered are ``later``."""
     delivered = set(zip(data["Gemeente"], data["Periode"], strict=True))
+    layout = programme_quarters(programme)
+    due = max([layout[0], *(p for _, p in delivered)])
     matrix = pd.DataFrame(
-        [["ontvangen" if (m, p) in delivered else "ontbreekt" for p in periods]
+        [["ontvangen" if (m, p) in delivered else "ontbreekt" if p <= due else "later"
+          for p in layout]
          for m in programme.municipalities.index],
-        index=pd.Index(programme.municipalities.index, name="Gemeente"), columns=periods)
+        index=pd.Index(programme.municipalities.index, name="Gemeente"), columns=layout)
     files = (data.groupby(["Bestand", "Gemeente", "Periode", "sha256"]).size()
              .reset_index().sort_values("Bestand"))
     register = pd.DataFrame({
@@ -112,12 +116,19 @@ def make_consolidation(programme: Programme, data: pd.DataFrame, periods: list[s
         "Fouten": 0, "Waarschuwingen": 0, "sha256": files["sha256"],
     }, columns=REGISTER_COLUMNS).reset_index(drop=True)
     return Consolidation(programme=programme, data=data, register=register, matrix=matrix,
-                         findings=list(findings or []), periods=list(periods),
-                         peilperiode=peilperiode or (periods[-1] if periods else ""))
+                         findings=list(findings or []), periods=layout,
+                         peilperiode=peilperiode or (periods[-1] if periods else layout[0]))
 
 
 def programme_periods(programme: Programme, last: str) -> list[str]:
+    """The programme's quarters up to ``last``: what has been reported in a scenario."""
     return periods_between(str(programme.settings["eerste_periode"]), last)
+
+
+def programme_quarters(programme: Programme) -> list[str]:
+    """Every quarter of the programme: from ``eerste_periode`` to the quarter of its end."""
+    return periods_between(str(programme.settings["eerste_periode"]),
+                           period_of(programme.settings["eind"]))
 
 
 # -- the independent computation -------------------------------------------------------------
@@ -241,6 +252,34 @@ def mismatches(path: Path, refs: dict[str, tuple[str, str]], wanted: dict) -> li
         if not same(value, wanted["kpi"][label]["Gerealiseerd"]):
             problems.append(f"total {label} {value} != KPI")
     return problems
+
+
+def laid_out(path: Path) -> dict:
+    """Where a master lays out its quarters: the peilperiode list (Kwartalen, the Dashboard
+    drop-down's source), the trend table and the matrix on Inzendingen (header, statuses)."""
+    workbook = openpyxl.load_workbook(path)
+    try:
+        dashboard = workbook["Dashboard"]
+        [validation] = dashboard.data_validations.dataValidation
+        assert (str(validation.sqref), validation.formula1) == ("B4", "Kwartalen")
+        sheet, ref = next(workbook.defined_names["Kwartalen"].destinations)
+        quarters = [row[0].value for row in workbook[sheet][ref.replace("$", "")]]
+        inzendingen = workbook["Inzendingen"]
+        header = [c.value for c in inzendingen[5]]
+        assert header[0] == "Gemeente" and "Ontbreekt" in header
+        periods = header[1:header.index("Ontbreekt")]
+        statuses = {}
+        for row in inzendingen.iter_rows(min_row=6):
+            if not row[0].value:  # the blank row below the matrix
+                break
+            statuses[row[0].value] = [c.value for c in row[1:1 + len(periods)]]
+        result = {"Peilperiode": dashboard["B4"].value, "Kwartalen": quarters,
+                  "matrix": periods, "statuses": statuses}
+    finally:
+        workbook.close()
+    result["tblVerloop"] = [r["Kwartaal"] for r in read_table(path, *table_refs(path)[
+        "tblVerloop"])]
+    return result
 
 
 def set_peilperiode_in_file(src: Path, dest: Path, peilperiode: str) -> Path:

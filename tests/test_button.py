@@ -11,6 +11,7 @@ the book collects (``book.json()``) are what Excel would be told to do.
 from __future__ import annotations
 
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -26,13 +27,21 @@ import pytest
 import xlwings
 from oletools.olevba import VBA_Parser
 from openpyxl.utils import get_column_letter, range_boundaries
-from synthetic import independent_figures, mismatches, table_refs
+from synthetic import (
+    independent_figures,
+    laid_out,
+    mismatches,
+    programme_quarters,
+    read_table,
+    table_refs,
+)
 
 from xlmonitor import excel, libreoffice, vba
 from xlmonitor.build import build_master_workbook
 from xlmonitor.consolidate import DATA_COLUMNS, FINDING_COLUMNS, REGISTER_COLUMNS, consolidate
 from xlmonitor.demo import write_demo_inbox
 from xlmonitor.programme import load_programme
+from xlmonitor.template import build_template
 
 REPO = Path(__file__).resolve().parent.parent
 MASTER = REPO / "workbooks" / "master.xlsm"
@@ -390,10 +399,16 @@ def test_button_refreshes_the_open_book(demo, remote_book, tmp_path, monkeypatch
                              len(wanted.findings))
     assert findings["values"] == expected_rows(wanted.findings_frame(), FINDING_COLUMNS)
 
+    # The shipped master (empty inbox) lays out every quarter of the programme: the button
+    # fills in all of them, including those after the quarter the master was built in.
     matrix = [a for a in done if a["func"] == "setValues"
               and a["sheet_position"] == sheet_index("Inzendingen") and a["start_row"] == 5]
-    assert [a["values"] for a in matrix] == [
-        [["'" + wanted.matrix.at[m, "2020-Q3"]] for m in programme.municipalities.index]]
+    assert laid_out(MASTER)["matrix"] == list(wanted.matrix.columns)
+    assert [(a["start_column"], a["values"]) for a in matrix] == [
+        (1, [["'" + status for status in wanted.matrix.loc[m]]
+             for m in programme.municipalities.index])]
+    assert {v for row in matrix[0]["values"] for v in row} == {
+        "'ontvangen", "'ontbreekt", "'later"}
 
     status = [a for a in done if a["func"] == "setValues" and a["sheet_position"] == 0]
     assert [(a["start_row"], a["start_column"]) for a in status] == [(2, 0)]  # named Status
@@ -544,9 +559,125 @@ def test_dashboard_after_the_button_equals_pandas(soffice, demo, remote_book, tm
     excel.consolideer(book, now=NOW)
     refreshed = replay(MASTER, actions(book), tmp_path / "na-de-knop.xlsm", "2021-Q2")
     recalculated = libreoffice.recalculate(refreshed, tmp_path / "herberekend.xlsx")
-    problems = mismatches(recalculated, table_refs(recalculated),
-                          independent_figures(wanted, "2021-Q2"))
-    # Known limit (issue 5 note): the master's quarter list (Doelen, tblKwartalen) comes from
-    # the inbox it was written for, and the button does not extend it, so Gemeenten's
-    # "Kwartalen geleverd" counts only the quarters that list holds.
-    assert [p for p in problems if "Kwartalen geleverd" not in p] == []
+    # Every figure, "Kwartalen geleverd" too: the master's quarter list (Doelen,
+    # tblKwartalen) holds every quarter of the programme, not only the one it was built in.
+    assert mismatches(recalculated, table_refs(recalculated),
+                      independent_figures(wanted, "2021-Q2")) == []
+
+
+# -- a quarter that started after the master was written -------------------------------------------
+
+NEW_QUARTER = "2022-Q3"  # the demo inbox ends at 2022-Q2
+
+
+def delivered_file(programme, municipality: str, period: str, path: Path,
+                   counts: tuple[int, int, int, int] = (3, 2, 1, 1)) -> Path:
+    """The standard template for ``municipality`` and ``period``, every project filled in
+    with ``counts`` (aanmeldingen, gestart, scholing, werk: within every rule)."""
+    build_template(programme, municipality, period, path)
+    book = openpyxl.load_workbook(path)
+    sheet = book["Invoer"]
+    sheet["B5"] = datetime(2022, 10, 12)
+    for row in range(8, sheet.max_row + 1):
+        if sheet.cell(row, 1).value in programme.projects.index:
+            for offset, count in enumerate(counts):
+                sheet.cell(row, 3 + offset).value = count
+    book.save(path)
+    stamp = datetime(2022, 10, 12, 15, 0).timestamp()
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+@pytest.fixture(scope="module")
+def new_quarter(demo, tmp_path_factory):
+    """A master written for the demo inbox (last reported quarter 2022-Q2); then Blaricum's
+    file for 2022-Q3 arrives. Returns (master, consolidation of the inbox now)."""
+    folder, programme, before = demo
+    shared = tmp_path_factory.mktemp("nieuw-kwartaal")
+    inbox = shared / "inbox"
+    shutil.copytree(folder / "inbox", inbox)
+    master = excel.write_button_master(before, shared / "master.xlsm",
+                                       settings={"Inbox": str(inbox), "Terugkoppeling": ""})
+    delivered_file(programme, "Blaricum", NEW_QUARTER,
+                   inbox / f"Monitor_Blaricum_{NEW_QUARTER}.xlsx")
+    after = consolidate(inbox, programme)
+    assert NEW_QUARTER in set(after.data["Periode"])  # the premise: the file was accepted
+    return master, after
+
+
+def test_a_new_quarter_is_laid_out_before_anyone_reports_it(demo, new_quarter):
+    _, programme, before = demo
+    master, _ = new_quarter
+    assert before.data["Periode"].max() == "2022-Q2"
+    layout = laid_out(master)
+    quarters = programme_quarters(programme)
+    assert NEW_QUARTER in quarters and quarters[-1] == "2023-Q4"
+    # Selectable in the Dashboard's drop-down, a row of the trend, a column of the matrix:
+    assert layout["Kwartalen"] == layout["tblVerloop"] == layout["matrix"] == quarters
+    # … where nobody is asked for it yet.
+    assert {row[quarters.index(NEW_QUARTER)] for row in layout["statuses"].values()} == {
+        "later"}
+
+
+def test_the_button_fills_in_a_new_quarter(demo, new_quarter, remote_book):
+    _, programme, _ = demo
+    master, after = new_quarter
+    book = remote_book(master)
+    result = excel.consolideer(book, now=NOW)
+    assert result is not None
+    done = actions(book)
+    quarters = programme_quarters(programme)
+
+    # The matrix: every laid-out quarter written; Blaricum has delivered 2022-Q3, so that
+    # quarter is due for the others (ontbreekt); the quarters after it are not yet due.
+    [matrix] = [a for a in done if a["func"] == "setValues"
+                and a["sheet_position"] == sheet_index("Inzendingen") and a["start_row"] == 5]
+    assert (matrix["start_column"], matrix["row_count"], matrix["column_count"]) == (
+        1, len(programme.municipalities), len(quarters))
+    delivered = set(zip(after.data["Gemeente"], after.data["Periode"], strict=True))
+    for municipality, row in zip(programme.municipalities.index, matrix["values"],
+                                 strict=True):
+        for period, status in zip(quarters, row, strict=True):
+            wanted = ("'ontvangen" if (municipality, period) in delivered
+                      else "'ontbreekt" if period <= NEW_QUARTER else "'later")
+            assert status == wanted, (municipality, period)
+    assert matrix["values"][0][quarters.index(NEW_QUARTER)] == "'ontvangen"  # Blaricum
+    assert excel.matrix_values(after, list(programme.municipalities.index), quarters) == \
+        matrix["values"]
+
+    # Its figures are in tblData, which the Dashboard's formulas read.
+    [data] = [a for a in done if a["func"] == "setValues"
+              and a["sheet_position"] == sheet_index("Data")]
+    new_rows = [row for row in data["values"] if row[2] == "'" + NEW_QUARTER]
+    assert new_rows and {row[0] for row in new_rows} == {"'Blaricum"}
+    assert data["values"] == expected_rows(after.data, DATA_COLUMNS)
+    [alert] = [a for a in done if a["func"] == "alert"]
+    others = [m for m in programme.municipalities.index if m != "Blaricum"]
+    assert f"Ontbreekt voor {NEW_QUARTER}: {', '.join(others)}." in alert["args"][0]
+
+
+def test_matrix_values_for_quarters_the_consolidation_does_not_know(demo):
+    _, programme, result = demo
+    names = ["Eemnes", "Atlantis"]
+    # A master laid out for a longer programme: its extra quarter is not yet due; a sheet
+    # row of a municipality no longer in the programme is left empty.
+    assert excel.matrix_values(result, names, ["2022-Q1", "2022-Q2", "2024-Q1"]) == [
+        ["'ontvangen", "'ontbreekt", "'later"], [None, None, None]]
+
+
+@pytest.mark.slow
+def test_dashboard_after_the_button_shows_the_new_quarter(soffice, new_quarter, remote_book,
+                                                          tmp_path):
+    master, after = new_quarter
+    book = remote_book(master)
+    excel.consolideer(book, now=NOW)
+    refreshed = replay(master, actions(book), tmp_path / "na-de-knop.xlsm", NEW_QUARTER)
+    recalculated = libreoffice.recalculate(refreshed, tmp_path / "herberekend.xlsx")
+    refs = table_refs(recalculated)
+    assert mismatches(recalculated, refs, independent_figures(after, NEW_QUARTER)) == []
+    trend = {row["Kwartaal"]: row for row in read_table(recalculated, *refs["tblVerloop"])}
+    data = after.data
+    for label in ("Gestarte trajecten", "Bemiddeld naar werk"):
+        assert trend[NEW_QUARTER][f"{label} gerealiseerd"] == data[label].sum()
+        assert trend["2022-Q2"][f"{label} gerealiseerd"] < data[label].sum()
+        assert trend["2022-Q4"][f"{label} gerealiseerd"] == "#N/A"  # after the peildatum

@@ -13,6 +13,7 @@ import pytest
 
 from xlmonitor.consolidate import DATA_COLUMNS, REGISTER_COLUMNS, consolidate
 from xlmonitor.demo import write_demo_inbox
+from xlmonitor.periods import periods_between
 from xlmonitor.programme import load_programme
 
 
@@ -109,11 +110,44 @@ def test_locked_period_is_not_changed(result):
 
 
 def test_register_matrix_shows_what_is_missing(result):
+    # Every quarter of the programme (2020-Q3 … 2023-Q4), not only those reported so far.
+    assert result.periods == list(result.matrix.columns) == periods_between("2020-Q3",
+                                                                            "2023-Q4")
     assert result.matrix.at["Eemnes", "2022-Q2"] == "ontbreekt"
-    assert (result.matrix.drop(columns="2022-Q2") == "ontvangen").all().all()
+    reported = result.matrix.loc[:, :"2022-Q2"].drop(columns="2022-Q2")
+    assert (reported == "ontvangen").all().all()
+    # After the last quarter anyone delivered: not yet due, not missing.
+    assert (result.matrix.loc[:, "2022-Q3":] == "later").all().all()
     assert result.peilperiode == "2022-Q1"  # latest quarter every municipality delivered
     skipped = result.register[result.register["Status"] == "overgeslagen"]["Bestand"]
     assert sorted(skipped) == ["lees mij.txt", "~$Monitor_Laren_2022-Q2.xlsx"]
+
+
+def test_a_quarter_becomes_due_when_someone_delivers_it(tmp_path, programme, demo_inbox):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy2(demo_inbox / "Monitor_Laren_2021-Q3.xlsx", inbox)
+    result = consolidate(inbox, programme)
+    matrix = result.matrix
+    assert matrix.at["Laren", "2021-Q3"] == "ontvangen"
+    assert (matrix.drop(index="Laren").loc[:, :"2021-Q3"] == "ontbreekt").all().all()
+    assert (matrix.loc[:, "2021-Q4":] == "later").all().all()
+    assert result.peilperiode == "2021-Q3"  # nobody complete: the last quarter reported
+    empty = tmp_path / "leeg"
+    empty.mkdir()
+    nothing = consolidate(empty, programme)
+    assert nothing.peilperiode == "2020-Q3"  # the first quarter, not the programme's last
+    assert nothing.matrix["2020-Q3"].eq("ontbreekt").all()
+    assert (nothing.matrix.loc[:, "2020-Q4":] == "later").all().all()
+    # A rejected file shows in its own cell, but does not make its quarter due for the others
+    # (its quarter may be the mistake).
+    rejected = tmp_path / "afgekeurd"
+    rejected.mkdir()
+    shutil.copy2(demo_inbox / "Monitor_Eemnes_2021-Q2_v1.xlsx", rejected)
+    matrix = consolidate(rejected, programme).matrix
+    assert matrix.at["Eemnes", "2021-Q2"] == "afgekeurd"
+    assert (matrix.drop(index="Eemnes")["2021-Q2"] == "later").all()
+    assert matrix["2020-Q3"].eq("ontbreekt").all()
 
 
 def test_provenance_points_at_cells(result):

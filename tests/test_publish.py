@@ -16,13 +16,16 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter, range_boundaries
 from PIL import Image
 from synthetic import (
     data_from_totals,
     independent_figures,
+    laid_out,
     make_consolidation,
     mismatches,
     programme_periods,
+    programme_quarters,
     random_data,
     read_table,
     set_peilperiode_in_file,
@@ -171,7 +174,9 @@ def test_trend_table_is_cumulative_up_to_the_peildatum(consolidation, programme,
     path = write(consolidation, tmp_path)
     rows = read_table(path, *table_refs(path)["tblVerloop"])
     data = consolidation.data
-    assert [r["Kwartaal"] for r in rows] == consolidation.periods
+    # The whole programme, also the quarters nobody has reported yet (2022-Q3 … 2023-Q4).
+    assert [r["Kwartaal"] for r in rows] == programme_quarters(programme)
+    assert rows[-1]["Kwartaal"] == "2023-Q4" > LAST
     for row in rows:
         end = period_end(row["Kwartaal"])
         for code in programme.kpi_codes:
@@ -192,6 +197,64 @@ def test_empty_inbox_gives_a_master(programme, tmp_path):
     path = write(empty, tmp_path, peilperiode=None)
     first = str(programme.settings["eerste_periode"])
     assert mismatches(path, table_refs(path), independent_figures(empty, first)) == []
+    layout = laid_out(path)
+    assert layout["Peilperiode"] == first
+    assert layout["Kwartalen"] == layout["tblVerloop"] == layout["matrix"] == \
+        programme_quarters(programme)
+    # The first quarter is due; nothing after it is, as far as the (empty) inbox tells.
+    assert {tuple(statuses) for statuses in layout["statuses"].values()} == {
+        ("ontbreekt", *["later"] * (len(layout["matrix"]) - 1))}
+
+
+def test_every_programme_quarter_is_laid_out(consolidation, programme, tmp_path):
+    """Not only the quarters reported so far: the Consolideer button cannot add rows or
+    columns, so a quarter that starts after the master was written must already be there."""
+    layout = laid_out(write(consolidation, tmp_path))
+    quarters = programme_quarters(programme)
+    assert quarters[0] == "2020-Q3" and quarters[-1] == "2023-Q4"
+    assert layout["Kwartalen"] == layout["tblVerloop"] == layout["matrix"] == quarters
+    statuses = layout["statuses"]
+    assert list(statuses) == list(programme.municipalities.index)
+    for municipality, row in statuses.items():
+        for period, status in zip(quarters, row, strict=True):
+            wanted = ("later" if period > LAST
+                      else "ontbreekt" if (municipality, period) == ("Wijdemeren", LAST)
+                      else "ontvangen")
+            assert status == wanted, (municipality, period)
+    workbook = openpyxl.load_workbook(tmp_path / "master.xlsx")
+    try:
+        sheet = workbook["Inzendingen"]
+        assert [sheet.cell(3, c).value for c in (2, 5, 8, 11)] == [
+            "ontvangen", "afgekeurd", "ontbreekt", "later"]  # the legend
+        assert sheet.cell(3, 12).value == "kwartaal nog niet aan de beurt"
+        row = 6 + list(statuses).index("Wijdemeren")
+        last = get_column_letter(1 + len(quarters))
+        # Counts ontbreekt only: a quarter that is not yet due is not missing.
+        assert sheet.cell(row, 2 + len(quarters)).value == \
+            f'=COUNTIF(B{row}:{last}{row},"ontbreekt")'
+    finally:
+        workbook.close()
+
+
+def test_status_colours_reach_rows_the_button_adds(consolidation, tmp_path):
+    """The Consolideer button writes more rows into tblInzendingen and tblBevindingen than
+    the master was written with; the conditional formats of their status columns run to the
+    last row of the sheet, so those rows are coloured too."""
+    path = write(consolidation, tmp_path)
+    refs = table_refs(path)
+    workbook = openpyxl.load_workbook(path)
+    try:
+        for table, column in (("tblInzendingen", "Status"), ("tblBevindingen", "Ernst")):
+            sheet, ref = refs[table]
+            min_col, min_row, _, max_row = range_boundaries(ref)
+            letter = get_column_letter(min_col + [c.value for c in workbook[sheet][min_row][
+                min_col - 1:]].index(column))
+            ranges = {str(cf.sqref) for cf in workbook[sheet].conditional_formatting
+                      if str(cf.sqref).startswith(letter)}
+            assert ranges == {f"{letter}{min_row + 1}:{letter}1048576"}, (table, ranges)
+            assert max_row < 1048576
+    finally:
+        workbook.close()
 
 
 def test_unknown_peilperiode_and_wrong_extension_are_usage_errors(consolidation, tmp_path):

@@ -27,8 +27,10 @@ def build_master_workbook(path: str | Path, *, programme: Programme | None = Non
     :mod:`xlmonitor.vba` and the Consolideer button on Dashboard.
 
     Empty, not the demo: the region puts this file on its shared drive and must never present
-    invented figures; the first click on Consolideer fills it. It also keeps the binary
-    independent of the demo data. Needs xlwings and pyOpenVBA (developers only).
+    invented figures; the first click on Consolideer fills it. It lays out every quarter of the
+    programme (peilperiode list, trend, matrix), so that click can fill in any quarter the
+    inbox holds. It also keeps the binary independent of the demo data. Needs xlwings and
+    pyOpenVBA (developers only).
     """
     from xlmonitor.consolidate import consolidate
     from xlmonitor.excel import settings_for, write_button_master

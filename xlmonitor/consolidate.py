@@ -29,14 +29,14 @@ from xlmonitor.cache import Lookup, SubmissionCache, cache_context
 from xlmonitor.errors import UsageError
 from xlmonitor.findings import Finding, finding
 from xlmonitor.intake import Submission, read_submission
-from xlmonitor.periods import period_end, period_of, periods_between
+from xlmonitor.periods import parse_period, period_end, period_of, periods_between
 from xlmonitor.programme import INDICATOR_CODES, Programme
 from xlmonitor.validate import (
     Validation,
     evaluate_cumulative_rules,
     locked_findings,
     submission_date,
-    validate_submission,
+    validate_submissions,
 )
 
 _log = logging.getLogger(__name__)
@@ -63,8 +63,9 @@ REGISTER_COLUMNS = [
     "Fouten", "Waarschuwingen", "sha256",
 ]
 
-#: Statuses of the municipality × period matrix on Inzendingen.
-MATRIX_STATUSES = ("ontvangen", "afgekeurd", "ontbreekt")
+#: Statuses of the municipality × period matrix on Inzendingen. ``later``: a quarter after
+#: the last quarter anyone delivered (:func:`matrix_for_periods`), not yet due.
+MATRIX_STATUSES = ("ontvangen", "afgekeurd", "ontbreekt", "later")
 
 #: tblBevindingen
 FINDING_COLUMNS = ["Bestand", "Blad", "Cel", "Code", "Ernst", "Melding"]
@@ -77,7 +78,7 @@ class Consolidation:
     register: pd.DataFrame        # REGISTER_COLUMNS; sorted by Bestand
     matrix: pd.DataFrame          # index Gemeente (programme order) × periods: MATRIX_STATUSES
     findings: list[Finding] = field(default_factory=list)
-    periods: list[str] = field(default_factory=list)  # first programme period … last reported
+    periods: list[str] = field(default_factory=list)  # every programme quarter (layout)
     peilperiode: str = ""         # default: latest period every municipality delivered
     validations: dict = field(default_factory=dict, repr=False)     # file name → Validation
     file_findings: dict = field(default_factory=dict, repr=False)   # file name → findings
@@ -166,41 +167,50 @@ def _read_all(paths: list[Path], programme: Programme, layouts, reader, jobs: in
 #: Fewer files than this per job are read in this process: starting workers costs more.
 #: (A forked worker starts in ~0.05 s; a spawned one, as on Windows, imports pandas: ~1 s.)
 POOL_MIN_FILES_PER_JOB = {"fork": 2, "forkserver": 8, "spawn": 8}
+#: Files validated together (:func:`~xlmonitor.validate.validate_submissions`): enough to
+#: spread pandas' fixed cost per operation, few enough that work spreads over the jobs.
+BATCH_FILES = 16
 
 
 def _read_many(paths: list[Path], programme: Programme, layouts, reader,
                jobs: int) -> Iterator[tuple[int, Validation]]:
-    """(index into ``paths``, Validation) as each file is done, in ``jobs`` processes."""
+    """(index into ``paths``, Validation) as each batch of files is done, in ``jobs``
+    processes."""
     context = _pool_context() if jobs > 1 else None
-    if context is None or len(paths) < jobs * POOL_MIN_FILES_PER_JOB[
-            context.get_start_method()] or not _can_send(context, programme, layouts, reader):
-        for j, path in enumerate(paths):
-            yield j, _read_and_validate(path, programme, layouts, reader)
+    pooled = context is not None and len(paths) >= jobs * POOL_MIN_FILES_PER_JOB[
+        context.get_start_method()] and _can_send(context, programme, layouts, reader)
+    size = max(1, min(BATCH_FILES, -(-len(paths) // jobs))) if pooled else BATCH_FILES
+    batches = [list(range(k, min(k + size, len(paths)))) for k in range(0, len(paths), size)]
+    if not pooled:
+        for batch in batches:
+            yield from zip(batch, _read_and_validate([paths[j] for j in batch], programme,
+                                                     layouts, reader), strict=True)
         return
     done: set[int] = set()
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(paths)), mp_context=context,
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(batches)), mp_context=context,
                                initializer=_start_worker,
                                initargs=(programme, layouts, reader, os.getpid()))
     try:
-        futures = {pool.submit(_worker_read, path): j for j, path in enumerate(paths)}
+        futures = {pool.submit(_worker_read, [paths[j] for j in batch]): batch
+                   for batch in batches}
         for future in as_completed(futures):
-            j = futures[future]
+            batch = futures[future]
             try:
-                validation = future.result()
+                validations = future.result()
             except BrokenProcessPool:
                 raise
-            except Exception as exc:  # as in _read_and_validate: one file, not the run
-                validation = _unreadable(paths[j], exc)
-            done.add(j)
-            yield j, validation
+            except Exception as exc:  # as in _read_and_validate: these files, not the run
+                validations = [_unreadable(paths[j], exc) for j in batch]
+            done.update(batch)
+            yield from zip(batch, validations, strict=True)
     except BrokenProcessPool:
         # A worker died (the OS killed it, or a parser aborted): the files it did not
-        # finish are read here, one by one, as with one job.
+        # finish are read here, as with one job.
         _log.warning("a reading process stopped; %d file(s) read in the main process",
                      len(paths) - len(done))
         for j, path in enumerate(paths):
             if j not in done:
-                yield j, _read_and_validate(path, programme, layouts, reader)
+                yield j, _read_and_validate([path], programme, layouts, reader)[0]
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -257,20 +267,42 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _worker_read(path: Path) -> Validation:
+def _worker_read(paths: list[Path]) -> list[Validation]:
     programme, layouts, reader = _worker
-    return _read_and_validate(path, programme, layouts, reader)
+    return _read_and_validate(paths, programme, layouts, reader)
 
 
-def _read_and_validate(path: Path, programme: Programme, layouts, reader) -> Validation:
-    try:
-        submission = reader(path, programme, layouts)
+def _read_and_validate(paths: list[Path], programme: Programme, layouts,
+                       reader) -> list[Validation]:
+    """Read each file, then validate those read together; one bad file never stops the
+    others (an unreadable one becomes a finding)."""
+    results: list[Validation | None] = [None] * len(paths)
+    read: list[tuple[int, Submission]] = []
+    for i, path in enumerate(paths):
+        try:
+            submission = reader(path, programme, layouts)
+        except Exception as exc:
+            results[i] = _unreadable(path, exc)
+            continue
         if any(f.code == "in-aanvoer" for f in submission.findings):
             # Still being copied: skipped this run, not judged.
-            return Validation(submission, pd.DataFrame(), list(submission.findings))
-        return validate_submission(submission, programme)
-    except Exception as exc:  # one bad file must never stop the others
-        return _unreadable(path, exc)
+            results[i] = Validation(submission, pd.DataFrame(), list(submission.findings))
+        else:
+            read.append((i, submission))
+    try:
+        validations = validate_submissions([sub for _, sub in read], programme)
+    except Exception:  # something in one file broke a check: one by one, to find it
+        validations = [_validate_alone(sub, programme) for _, sub in read]
+    for (i, _sub), validation in zip(read, validations, strict=True):
+        results[i] = validation
+    return results  # type: ignore[return-value]
+
+
+def _validate_alone(submission: Submission, programme: Programme) -> Validation:
+    try:
+        return validate_submissions([submission], programme)[0]
+    except Exception as exc:
+        return _unreadable(submission.path, exc)
 
 
 def _unreadable(path: Path, exc: BaseException) -> Validation:
@@ -458,11 +490,22 @@ def _texts(values: pd.Series) -> np.ndarray:
 
 
 def _periods(programme: Programme, data: pd.DataFrame, validations) -> list[str]:
-    first = str(programme.settings.get("eerste_periode") or period_of(programme.start))
-    reported = [p for p in data["Periode"]] if not data.empty else []
-    last = max(reported) if reported else first
-    last = min(last, period_of(programme.end))
-    return periods_between(first, last)
+    reported = data["Periode"].unique() if not data.empty else ()
+    return programme_periods(programme, reported)
+
+
+def programme_periods(programme: Programme, reported=()) -> list[str]:
+    """Every quarter of the programme, from its first reporting quarter (setting
+    ``eerste_periode``, else the quarter of its start) to the quarter of its end, widened to
+    any ``reported`` quarter outside that span.
+
+    The master lays out these quarters (peilperiode list, trend, matrix, Doelen) whatever the
+    inbox holds, so the Consolideer button, which cannot add rows or columns to that layout,
+    can fill in a quarter that started after the master was written."""
+    first = parse_period(programme.settings.get("eerste_periode")) or period_of(programme.start)
+    last = max(period_of(programme.end), first)
+    reported = [str(p) for p in reported if parse_period(p) == str(p)]
+    return periods_between(min([first, *reported]), max([last, *reported]))
 
 
 def _matrix(programme, periods, winners, validations, status) -> pd.DataFrame:
@@ -479,17 +522,36 @@ def _matrix(programme, periods, winners, validations, status) -> pd.DataFrame:
     for (municipality, period), _name in winners.items():
         if municipality in matrix.index and period in matrix.columns:
             matrix.at[municipality, period] = "ontvangen"
-    return matrix
+    return matrix_for_periods(matrix, periods)
+
+
+def matrix_for_periods(matrix: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
+    """``matrix`` (statuses, municipality × quarter) with the columns ``periods``, in that
+    order. A quarter after the last one with a received file is not yet due: ``later``
+    instead of ``ontbreekt``, in the quarters ``matrix`` has and in those it lacks. The first
+    quarter is always due. No "today" is involved: the inbox alone decides what is due, so the
+    same inbox gives the same matrix (and the same master bytes) on every run."""
+    laid = matrix.reindex(columns=list(periods), fill_value="ontbreekt")
+    if not len(periods):
+        return laid
+    received = [p for p in periods if (laid[p] == "ontvangen").any()]
+    due = max(received[-1], periods[0]) if received else periods[0]
+    later = [p for p in periods if p > due]
+    if later:
+        laid[later] = laid[later].mask(laid[later] == "ontbreekt", "later")
+    return laid
 
 
 def _default_peilperiode(matrix: pd.DataFrame, periods: list[str]) -> str:
+    """The last quarter every municipality delivered, else the last quarter anyone
+    delivered, else the first quarter."""
     if not periods:
         return ""
     complete = [p for p in periods if (matrix[p] == "ontvangen").all()]
     if complete:
         return complete[-1]
     reported = [p for p in periods if (matrix[p] == "ontvangen").any()]
-    return reported[-1] if reported else periods[-1]
+    return reported[-1] if reported else periods[0]
 
 
 def _register(validations, status, superseded_by, findings, programme: Programme,

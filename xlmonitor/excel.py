@@ -7,7 +7,9 @@ calling book, runs the same library calls as ``xlmonitor consolidate`` (``load_p
 bodies of ``tblData``, ``tblInzendingen`` and ``tblBevindingen`` (tables resized), the
 municipality × period matrix on ``Inzendingen`` and the ``Status`` cell on Dashboard. The
 Dashboard and Gemeenten formulas read those tables, so Excel recalculates them; nothing is
-saved (the user decides, Excel asks on closing).
+saved (the user decides, Excel asks on closing). The button adds no rows or columns outside
+the tables: the master lays out every quarter of the programme when it is written (peilperiode
+list, trend, matrix), so a quarter that started since is already there to fill in.
 
 Everything here only moves values between the library and the book; :func:`table_values`
 is the pure "which values go in which table" step, testable without Excel.
@@ -34,7 +36,12 @@ from typing import Any
 
 import pandas as pd
 
-from xlmonitor.consolidate import DATA_COLUMNS, FINDING_COLUMNS, REGISTER_COLUMNS
+from xlmonitor.consolidate import (
+    DATA_COLUMNS,
+    FINDING_COLUMNS,
+    REGISTER_COLUMNS,
+    matrix_for_periods,
+)
 from xlmonitor.errors import UsageError, XlmonitorError
 
 __all__ = [
@@ -279,18 +286,23 @@ def table_values(consolidation) -> dict[str, list[list[Any]]]:
 
 
 def matrix_values(consolidation, municipalities: list[str], periods: list[str]) -> list[list]:
-    """Statuses for the matrix cells already on the sheet (rows × period columns); a period
-    the consolidation has not seen is ``ontbreekt``."""
+    """Statuses for the matrix cells already on the sheet (rows × period columns).
+
+    The master lays out every quarter of the programme, so a quarter that started after it
+    was written has its column already: a municipality that delivered it is ``ontvangen``,
+    the others ``ontbreekt``, and the quarters after it stay ``later``. A quarter on the sheet
+    that the consolidation does not know (the programme changed since) follows the same
+    rule (:func:`~xlmonitor.consolidate.matrix_for_periods`); a municipality it does not
+    know gets empty cells."""
     matrix = consolidation.matrix
+    every = sorted({*map(str, matrix.columns), *periods})
+    laid = matrix_for_periods(matrix, every)
     rows = []
     for municipality in municipalities:
-        row = []
-        for period in periods:
-            if municipality in matrix.index and period in matrix.columns:
-                row.append("'" + str(matrix.at[municipality, period]))
-            else:
-                row.append("'ontbreekt" if municipality in matrix.index else None)
-        rows.append(row)
+        if municipality in laid.index:
+            rows.append(["'" + str(laid.at[municipality, period]) for period in periods])
+        else:
+            rows.append([None] * len(periods))
     return rows
 
 

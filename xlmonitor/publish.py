@@ -31,11 +31,17 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from xlmonitor.consolidate import FINDING_COLUMNS, REGISTER_COLUMNS
+from xlmonitor.consolidate import (
+    FINDING_COLUMNS,
+    REGISTER_COLUMNS,
+    matrix_for_periods,
+    programme_periods,
+)
 from xlmonitor.dashboard import (
-    GREY,
     LIGHT_COLOURS,
+    NAVY,
     PROGRAMME_KEY,
+    SLATE,
     Styles,
     add_table,
     compute_figures,
@@ -50,18 +56,22 @@ from xlmonitor.periods import parse_period, period_end
 __all__ = ["write_master", "default_generated_at"]
 
 #: Matrix status → (fill, font). Same colours as the traffic lights: green is good, orange
-#: still to do, red needs action.
+#: still to do, red needs action; a quarter that is not yet due is a quiet light grey.
 MATRIX_COLOURS: dict[str, tuple[str, str]] = {
     "ontvangen": LIGHT_COLOURS["groen"],
     "afgekeurd": LIGHT_COLOURS["rood"],
     "ontbreekt": LIGHT_COLOURS["oranje"],
-    "vervangen": (GREY, "#000000"),
+    "later": ("#EDEDED", "#7F7F7F"),
 }
 MATRIX_LEGEND = {
     "ontvangen": "verwerkt",
     "afgekeurd": "fouten: niet verwerkt",
     "ontbreekt": "nog niet ontvangen",
+    "later": "kwartaal nog niet aan de beurt",
 }
+#: Last row (0-based) of a worksheet: conditional formats on a table column reach it, so the
+#: rows the Consolideer button adds to the table are coloured too.
+LAST_ROW = 1_048_575
 _EPOCH = datetime(1899, 12, 30)
 
 
@@ -71,7 +81,9 @@ def write_master(consolidation, path: str | Path, *, peilperiode: str | None = N
                  settings: Mapping[str, str] | None = None) -> Path:
     """Write the master workbook to ``path`` (``.xlsm`` with ``vba_project``); returns it.
 
-    ``peilperiode`` defaults to ``consolidation.peilperiode`` (else the last period).
+    ``peilperiode`` defaults to ``consolidation.peilperiode`` (else the last quarter with
+    data, else the first quarter). Every quarter of the programme is laid out (peilperiode
+    list, trend, matrix), reported or not (:func:`~xlmonitor.consolidate.programme_periods`).
     ``generated_at`` is shown as "Bijgewerkt" and stored as the creation time; by default it
     is derived from the data (:func:`default_generated_at`) so re-runs give identical bytes.
     ``settings`` (the Consolideer button's Instelling → Waarde) adds the sheet
@@ -89,7 +101,7 @@ def write_master(consolidation, path: str | Path, *, peilperiode: str | None = N
     if vba_project is not None and not Path(vba_project).is_file():
         raise UsageError(f"Het VBA-project '{vba_project}' bestaat niet.")
     periods = _periods(consolidation)
-    chosen = peilperiode or consolidation.peilperiode or periods[-1]
+    chosen = peilperiode or consolidation.peilperiode or _last_reported(consolidation, periods)
     if parse_period(chosen) != chosen or chosen not in periods:
         raise UsageError(f"Peilperiode '{chosen}' is onbekend; kies uit "
                          f"{', '.join(periods)}.")
@@ -126,15 +138,17 @@ def default_generated_at(consolidation) -> datetime:
 
 
 def _periods(consolidation) -> list[str]:
-    """Quarters of the peilperiode list: the consolidation's plus any in the data."""
+    """Quarters the master lays out: every quarter of the programme, widened to any quarter
+    of the consolidation or its data outside it."""
     periods = set(consolidation.periods)
     if len(consolidation.data):
         periods |= {str(p) for p in consolidation.data["Periode"].dropna().unique()}
-    if not periods:
-        first = str(consolidation.programme.settings.get("eerste_periode") or "")
-        periods = {first if parse_period(first) == first else
-                   f"{consolidation.programme.start.year}-Q1"}
-    return sorted(periods)
+    return programme_periods(consolidation.programme, sorted(periods))
+
+
+def _last_reported(consolidation, periods: list[str]) -> str:
+    data = consolidation.data
+    return str(data["Periode"].max()) if len(data) else periods[0]
 
 
 def _write_workbook(target: Path, consolidation, peilperiode: str, periods: list[str],
@@ -165,7 +179,7 @@ def _write_workbook(target: Path, consolidation, peilperiode: str, periods: list
         write_dashboard(workbook, styles, consolidation, figures, periods, layout,
                         generated_at=stamp, with_button=vba_project is not None)
         write_gemeenten(workbook, styles, consolidation, figures)
-        _write_inzendingen(workbook, styles, consolidation)
+        _write_inzendingen(workbook, styles, consolidation, periods)
         _write_validatie(workbook, styles, consolidation)
         data_rows = add_data_sheet(workbook, styles, consolidation.data)
         write_doelen(workbook, styles, programme, periods, layout)
@@ -370,17 +384,22 @@ def _write_value(sheet, row: int, col: int, value: object, styles: Styles) -> No
 
 # -- Inzendingen ----------------------------------------------------------------------------
 
-def _write_inzendingen(workbook, styles: Styles, consolidation) -> None:
-    """The municipality × period matrix (what is still missing, at a glance) and below it
-    ``tblInzendingen``, one row per file. Both share the columns, so B… have one width."""
+def _write_inzendingen(workbook, styles: Styles, consolidation, periods: list[str]) -> None:
+    """The municipality × period matrix (what is still missing, at a glance) over every
+    quarter of ``periods`` and below it ``tblInzendingen``, one row per file. Both share the
+    columns, so B… have one width."""
     sheet = workbook.add_worksheet("Inzendingen")
     sheet.hide_gridlines(2)
-    matrix = consolidation.matrix
-    periods = [str(p) for p in matrix.columns]
+    matrix = matrix_for_periods(consolidation.matrix, periods)
     width = 16
+    last_col = max(len(periods) + 1, len(REGISTER_COLUMNS) - 1)
+    digest = REGISTER_COLUMNS.index("sha256")
     sheet.set_column(0, 0, 44)
-    sheet.set_column(1, max(len(periods) + 1, len(REGISTER_COLUMNS) - 2), width)
-    sheet.set_column(len(REGISTER_COLUMNS) - 1, len(REGISTER_COLUMNS) - 1, 52)
+    sheet.set_column(1, last_col, width)
+    if digest > len(periods) + 1:
+        sheet.set_column(digest, digest, 52)
+    # else the column is one of the matrix's: the digest (small print, nothing to its right)
+    # runs on over the empty cells beside it, as text does in Excel and LibreOffice.
     sheet.set_row(0, 28)
     sheet.write_string(0, 0, "Inzendingen per gemeente en kwartaal", styles.title)
     sheet.write_string(1, 0, "Welke gemeente heeft welk kwartaal aangeleverd. Daaronder: elk "
@@ -420,15 +439,21 @@ def _write_inzendingen(workbook, styles: Styles, consolidation) -> None:
 
     top = last_row + 3
     sheet.write_string(top - 1, 0, "Bestanden in de inbox", styles.section)
-    for c in range(1, len(REGISTER_COLUMNS)):
+    for c in range(1, last_col + 1):
         sheet.write_blank(top - 1, c, None, styles.section)
     register = consolidation.register
     add_table(sheet, top, 0, REGISTER_COLUMNS, "tblInzendingen", rows=len(register),
               style="Table Style Light 9", styles=styles,
               numeric=("Fouten", "Waarschuwingen"))
     sheet.set_row(top, 30)
+    # An indent keeps the digest apart from the right-aligned "Waarschuwingen" before it.
+    sheet.write_string(top, digest, "sha256", workbook.add_format(
+        {"bold": True, "font_name": "Calibri", "font_size": 10, "valign": "bottom",
+         "font_color": "#FFFFFF", "bg_color": NAVY, "align": "left", "indent": 2}))
+    digest_format = workbook.add_format({
+        "font_name": "Calibri", "font_size": 8, "font_color": SLATE, "valign": "vcenter",
+        "align": "left", "indent": 2, "bottom": 1, "bottom_color": "#D9D9D9"})
     wrapped = [REGISTER_COLUMNS.index("Periodes"), REGISTER_COLUMNS.index("Vervangen door")]
-    digest = REGISTER_COLUMNS.index("sha256")
     for r, row in enumerate(register[REGISTER_COLUMNS].itertuples(index=False), start=top + 1):
         texts = []
         for c, value in enumerate(row):
@@ -439,14 +464,14 @@ def _write_inzendingen(workbook, styles: Styles, consolidation) -> None:
                 _write_text(sheet, r, c, text, styles, styles.wrap_center)
                 texts.append(text)
             elif c == digest and present:
-                _write_text(sheet, r, c, str(value), styles, styles.small)
+                _write_text(sheet, r, c, str(value), styles, digest_format)
             else:
                 _write_value(sheet, r, c, value, styles)
         height = _wrapped_height(texts, [width] * len(texts))
         if height:
             sheet.set_row(r, height)
     status_col = REGISTER_COLUMNS.index("Status")
-    body = (top + 1, status_col, top + max(len(register), 1), status_col)
+    body = (top + 1, status_col, LAST_ROW, status_col)  # rows the button adds, too
     unused = workbook.add_format({"bg_color": "#D9D9D9", "font_color": "#404040"})
     for status, fmt in (("ontvangen", styles.lights["groen"]), ("afgekeurd", styles.lights["rood"]),
                         ("in aanvoer", styles.lights["oranje"]),
@@ -493,11 +518,11 @@ def _write_validatie(workbook, styles: Styles, consolidation) -> None:
     for c, width in enumerate(widths):
         sheet.set_column(c, c, width)
     severity = FINDING_COLUMNS.index("Ernst")
-    last = header + max(len(findings), 1)
     red = workbook.add_format({"font_color": "#C00000", "bold": True})
     amber = workbook.add_format({"font_color": "#9C5700"})
     for text, fmt in (("fout", red), ("waarschuwing", amber)):
-        sheet.conditional_format(header + 1, severity, last, severity, {
+        # To the last row: findings the button adds below the table's first size, too.
+        sheet.conditional_format(header + 1, severity, LAST_ROW, severity, {
             "type": "cell", "criteria": "==", "value": f'"{text}"', "format": fmt})
     sheet.freeze_panes(header + 1, 0)
     sheet.set_landscape()
