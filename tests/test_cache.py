@@ -25,6 +25,7 @@ from xlmonitor.intake import read_submission
 from xlmonitor.layouts import load_layouts
 from xlmonitor.programme import load_programme
 from xlmonitor.settings import Settings, read_settings_file
+from xlmonitor.template import METADATA_SHEET
 from xlmonitor.validate import validate_submission
 
 
@@ -83,14 +84,21 @@ def test_rerun_reads_only_the_new_file(inbox, tmp_path, programme, uncached):
     assert reader.read == spreadsheets(inbox)
     assert_same(first, uncached)
 
+    assert first.matrix.at["Eemnes", "2022-Q2"] == "ontbreekt"
     new = inbox / "Monitor_Eemnes_2022-Q2.xlsx"  # the demo's missing quarter arrives
     shutil.copyfile(inbox / "Monitor_Eemnes_2022-Q1.xlsx", new)
     book = openpyxl.load_workbook(new)
     book["Invoer"]["B4"] = "2022-Q2"
+    # The template's hidden metadata names its quarter too: B4 alone differing from it would
+    # be an overtyped template (sjabloon-gewijzigd, rejected), not a new quarter.
+    metadata = book[METADATA_SHEET]
+    row = next(r for r in metadata.iter_rows(max_col=2) if r[0].value == "periode")
+    row[1].value = "2022-Q2"
     book.save(new)
     reader.read.clear()
     second = consolidate(inbox, programme, reader=reader, cache=cache)
     assert reader.read == [new.name]
+    assert second.matrix.at["Eemnes", "2022-Q2"] == "ontvangen"
     assert_same(second, consolidate(inbox, programme))
 
     reader.read.clear()
@@ -178,6 +186,26 @@ def test_entry_round_trips_values_with_their_types(demo, tmp_path, programme):
             assert getattr(fresh.submission, name) == getattr(hit.submission, name), name
         assert fresh.findings == hit.findings
         assert fresh.submission.findings == hit.submission.findings
+
+
+def test_frames_decode_the_same_without_the_fast_constructor(demo, tmp_path, programme,
+                                                              monkeypatch):
+    """Entries are decoded with pandas' DataFrame._from_arrays (internal, twice as fast);
+    a pandas without it must give the same frames the public way."""
+    cache = SubmissionCache(tmp_path / FOLDER_NAME)
+    context = cache_context(programme)
+    paths = inbox_files(demo)[0][:6]
+    for path in paths:
+        cache.store(cache.lookup(path, context),
+                    validate_submission(read_submission(path, programme), programme))
+    fast = [cache.lookup(path, context).validation for path in paths]
+    monkeypatch.delattr(pd.DataFrame, "_from_arrays")
+    public = [cache.lookup(path, context).validation for path in paths]
+    assert all(v is not None for v in fast + public)
+    for left, right in zip(fast, public, strict=True):
+        for a, b in ((left.rows, right.rows), (left.submission.rows, right.submission.rows)):
+            pd.testing.assert_frame_equal(a, b, check_column_type=True)
+            assert list(a.dtypes) == list(b.dtypes)
 
 
 def test_personal_data_is_never_cached(inbox, tmp_path, programme):

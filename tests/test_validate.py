@@ -80,6 +80,102 @@ def test_not_whole_negative_date_and_text(programme):
                        "(0 of meer).")
 
 
+TEXT_AS_NUMBER = ("staat als tekst in de cel en is gelezen als {}: de punt of spatie scheidt de "
+                  "duizendtallen (1.200 = twaalfhonderd). Klopt dat niet, vul het aantal dan in "
+                  "zonder punt of spatie.")
+
+
+def test_text_with_dutch_thousands_separators_is_read_as_thousands_with_a_warning(programme):
+    """"1.200" is Dutch for twelve hundred (it was read as 1.2, "not a whole number", while
+    "12.000" became 12, silently). Text with plain digits stays silent, as before."""
+    result = validate_submission(submission([
+        ("ZorgStart", "ZORGSTART", "1.200", "2.500,00", "1 200", "1\u00a0200"),
+        ("Hout", "HOUT", "4", " 3 ", "12,0", 0),
+    ]), programme)
+    assert keys(result) == [("Invoer", "C8", "tekst-als-getal"),
+                            ("Invoer", "D8", "tekst-als-getal"),
+                            ("Invoer", "E8", "tekst-als-getal"),
+                            ("Invoer", "F8", "tekst-als-getal")]
+    assert not result.has_errors
+    assert {f.severity for f in result.findings} == {"waarschuwing"}
+    assert result.rows[list(INDICATOR_CODES)].values.tolist() == [[1200, 2500, 1200, 1200],
+                                                                   [4, 3, 12, 0]]
+    message = next(f.message for f in result.findings if f.cell == "C8")
+    assert message == "Cel C8 (blad Invoer): '1.200' " + TEXT_AS_NUMBER.format(1200)
+
+
+def test_twelve_thousand_as_text_is_implausibly_high_as_typed(programme):
+    """The bug: "12.000" was read as 12 and accepted. It is 12000, above the bound; the
+    messages quote it as typed and say how it was read."""
+    result = validate_submission(submission([
+        ("ZorgStart", "ZORGSTART", "12.000", "1.234.567", "12.000,00", 1),
+    ]), programme)
+    assert keys(result) == [("Invoer", "C8", "onwaarschijnlijk-hoog"),
+                            ("Invoer", "C8", "tekst-als-getal"),
+                            ("Invoer", "D8", "onwaarschijnlijk-hoog"),
+                            ("Invoer", "D8", "tekst-als-getal"),
+                            ("Invoer", "E8", "onwaarschijnlijk-hoog"),
+                            ("Invoer", "E8", "tekst-als-getal")]
+    messages = [f.message for f in result.findings if f.cell == "C8"]
+    assert sorted(messages) == [
+        "Cel C8 (blad Invoer): '12.000' " + TEXT_AS_NUMBER.format(12000),
+        "Cel C8 (blad Invoer): 12.000 is onwaarschijnlijk hoog voor één kwartaal (meer dan "
+        "10.000); controleer het getal. Vul het aantal van dit kwartaal voor dit project in, "
+        "geen totaal of bedrag. Klopt het toch, neem dan contact op met het regionale team."]
+
+
+def test_comma_before_three_digits_is_ambiguous_not_guessed(programme):
+    """"12,000" is 12 to a Dutch reader and 12000 to an English one: an error, not a guess
+    that is a factor 1000 off. "12,5" stays "not a whole number"."""
+    result = validate_submission(submission([
+        ("ZorgStart", "ZORGSTART", "12,000", "1,234", "1,234,567", "12,000.00"),
+        ("Hout", "HOUT", "12,5", "0,500", 1, 1),
+    ]), programme)
+    assert keys(result) == [("Invoer", "C8", "getal-dubbelzinnig"),
+                            ("Invoer", "C9", "geen-geheel-getal"),
+                            ("Invoer", "D8", "getal-dubbelzinnig"),
+                            ("Invoer", "D9", "geen-geheel-getal"),
+                            ("Invoer", "E8", "getal-dubbelzinnig"),
+                            ("Invoer", "F8", "getal-dubbelzinnig")]
+    assert result.has_errors
+    message = next(f.message for f in result.findings if f.cell == "C8")
+    assert message == (
+        "Cel C8 (blad Invoer): '12,000' is niet eenduidig: in een Nederlands getal is de komma "
+        "het decimaalteken, in een Engels getal scheidt de komma de duizendtallen ('12,000' is "
+        "dus 12 of twaalfduizend). Vul het aantal in zonder komma of punt.")
+    assert result.rows[list(INDICATOR_CODES)].values.tolist()[0] == [0, 0, 0, 0]
+
+
+def test_negative_and_odd_number_texts(programme):
+    """A grouped text that is negative or not whole gets its error only, quoted as typed; a
+    separator used wrongly is not a number; the typographic minus is a minus."""
+    result = validate_submission(submission([
+        ("ZorgStart", "ZORGSTART", "-1.200", "1.200,5", "\u22123", "+1.200"),
+        ("Hout", "HOUT", "1.20.000", "12\u00a05", "12.000,-", "0.500"),
+    ]), programme)
+    assert keys(result) == [("Invoer", "C8", "negatief-getal"),
+                            ("Invoer", "C9", "geen-geheel-getal"),
+                            ("Invoer", "D8", "geen-geheel-getal"),
+                            ("Invoer", "D9", "geen-geheel-getal"),
+                            ("Invoer", "E8", "negatief-getal"),
+                            ("Invoer", "E9", "geen-geheel-getal"),
+                            ("Invoer", "F8", "tekst-als-getal"),
+                            ("Invoer", "F9", "geen-geheel-getal")]
+    by_cell = {f.cell: f.message for f in result.findings}
+    assert by_cell["C8"] == ("Cel C8 (blad Invoer): -1.200 is negatief; vul een aantal in "
+                             "(0 of meer).")
+    assert by_cell["D8"].startswith("Cel D8 (blad Invoer): '1.200,5' is geen geheel getal")
+
+
+def test_numeric_cells_are_not_reinterpreted(programme):
+    """Only text is read with separators: a real number 12.0 or 1.2 is what Excel shows."""
+    result = validate_submission(submission([
+        ("ZorgStart", "ZORGSTART", 12.0, 1.2, 1200, 12_000),
+    ]), programme)
+    assert keys(result) == [("Invoer", "D8", "geen-geheel-getal"),
+                            ("Invoer", "F8", "onwaarschijnlijk-hoog")]
+
+
 def test_implausibly_high_count_names_cell_value_and_bound(programme):
     assert programme.max_count == 10_000  # the seed programme's max_aantal_per_kwartaal
     result = validate_submission(submission([

@@ -386,20 +386,24 @@ def _decode_frame(value: dict) -> pd.DataFrame:
     rows = len(data[0]) if data else len(value["index"] or ())
     index = pd.RangeIndex(rows) if value["index"] is None else pd.Index(
         [_decode(v) for v in value["index"]], dtype=value["index_dtype"])
-    grid = np.empty((rows, len(columns)), dtype=object)
-    typed = {}
-    for j, (name, dtype, values, tagged) in enumerate(zip(
-            columns, value["dtypes"], data, value["tagged"], strict=True)):
+    arrays = []
+    for dtype, values, tagged in zip(value["dtypes"], data, value["tagged"], strict=True):
         values = [_decode(v) for v in values] if tagged else values
-        if dtype == "object":
-            grid[:, j] = values
+        if dtype == "object":  # filled in place: np.array would make lists into 2-D arrays
+            array = np.empty(rows, dtype=object)
+            array[:] = values
         elif dtype in ("int64", "float64", "bool"):
-            typed[name] = np.array(values, dtype=dtype)
+            array = np.array(values, dtype=dtype)
         else:
-            typed[name] = pd.array(values, dtype=dtype)
-    # One object block (dtype=object: pandas would otherwise infer its string dtype), then
-    # the typed columns: five times cheaper than a dict of Series or DataFrame.astype.
-    frame = pd.DataFrame(grid, index=index, columns=columns, dtype=object)
-    for name, array in typed.items():
-        frame[name] = array
-    return frame
+            array = pd.array(values, dtype=dtype)
+        arrays.append(array)
+    try:
+        # The column arrays as they are, object columns not re-inferred as text: a warm run
+        # builds two frames per file, and this is twice as fast as any public constructor.
+        return pd.DataFrame._from_arrays(arrays, columns=columns, index=index,
+                                         verify_integrity=False)
+    except (AttributeError, TypeError):  # a pandas without it: the public way
+        frame = pd.DataFrame({i: pd.Series(array, index=index, dtype=array.dtype, copy=False)
+                              for i, array in enumerate(arrays)}, index=index)
+        frame.columns = columns
+        return frame

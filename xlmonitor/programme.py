@@ -184,7 +184,20 @@ class Programme:
         """The project code for a code, name or alias as municipalities write it."""
         if name is None:
             return None
-        return self._project_keys.get(normalise_name(name))
+        key = (type(name), name)  # 1 == 1.0 == True, but they read "1", "1.0", "True"
+        try:  # every file names the same projects: normalise each spelling once
+            return self._project_memo[key]
+        except (KeyError, TypeError):
+            code = self._project_keys.get(normalise_name(name))
+        try:
+            self._project_memo[key] = code
+        except TypeError:
+            pass
+        return code
+
+    @cached_property
+    def _project_memo(self) -> dict[object, str | None]:
+        return {}
 
     def suggest_project(self, name: object) -> str | None:
         """Closest project name, for a "bedoelde u …?" hint."""

@@ -53,7 +53,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import chain
 from pathlib import Path, PurePosixPath
 
@@ -145,7 +145,9 @@ _XML_PARTS = (".xml", ".rels", ".vml")
 _DTD_MARKS = (b"<!DOCTYPE", b"<!ENTITY")
 _MAX_TAG = 2**20  # no tag Excel or LibreOffice writes comes near this
 _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_CELL_XML = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_CELL_OPEN = re.compile(rb"<(?:\w+:)?c\b([^>]*?)>")
+_CELL_CLOSE = re.compile(rb"</(?:\w+:)?c>")
+_MAX_CELL_HEAD = 4096  # bytes searched back from a formula for its cell's start tag
 _FORMULA_XML = re.compile(rb"<(?:\w+:)?f\b")
 _VALUE_XML = re.compile(rb"<(?:\w+:)?v>")
 _CELL_REF = re.compile(rb'<(?:\w+:)?(?:c|row)\b[^>]*?\br="([A-Z]{0,3})(\d+)"')
@@ -332,12 +334,18 @@ class WorkbookFile:
         if b"<f" not in xml and b":f" not in xml:
             return set()
         cells = set()
-        for match in _CELL_XML.finditer(xml):
-            inner = match.group(2) or b""
-            if _FORMULA_XML.search(inner) and not _VALUE_XML.search(inner):
-                ref = re.search(rb'\br="([A-Z]+\d+)"', match.group(1))
-                if ref:
-                    cells.add(ref.group(1).decode())
+        for formula in _FORMULA_XML.finditer(xml):
+            # Only the cells around a formula: most of a sheet's cells hold none.
+            heads = list(_CELL_OPEN.finditer(xml, max(0, formula.start() - _MAX_CELL_HEAD),
+                                             formula.start()))
+            opened = heads[-1] if heads else None
+            closed = _CELL_CLOSE.search(xml, formula.end())
+            if opened is None or closed is None or _VALUE_XML.search(
+                    xml, opened.end(), closed.start()):
+                continue
+            ref = re.search(rb'\br="([A-Z]+\d+)"', opened.group(1))
+            if ref:
+                cells.add(ref.group(1).decode())
         return cells
 
     # -- the cells --------------------------------------------------------------------------
@@ -456,9 +464,10 @@ class _Extent:
         refs = _CELL_REF.findall(xml, 0, end)
         if not self.rows:
             refs += _DIMENSION.findall(xml, 0, min(end, 4096))  # it precedes the cells
-        if refs:
-            self.rows = max(self.rows, max(int(number) for _, number in refs))
-            self.columns = max([self.columns, *(letters for letters, _ in refs)],
+        if refs:  # few distinct rows and columns: compare those, not every reference
+            numbers, columns = {number for _, number in refs}, {letters for letters, _ in refs}
+            self.rows = max(self.rows, max(map(int, numbers)))
+            self.columns = max([self.columns, *columns],
                                key=lambda letters: (len(letters), letters))
         return self.rows * _column_number(self.columns)
 
@@ -549,6 +558,7 @@ def _check_text_length(sheet: str, grid: list[list[object]], limit: int) -> None
         detail=f"text of {len(longest)} characters in {sheet}!{cell}")
 
 
+@lru_cache(maxsize=65536)  # every file names the same few hundred cells
 def a1(row: int, column: int | None) -> str:
     """0-based grid position → A1 cell name ("" without a column)."""
     if column is None:
