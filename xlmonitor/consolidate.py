@@ -343,8 +343,10 @@ def merge(validations: list[Validation], programme: Programme, *,
             status[v.submission.name] = "afgekeurd"
 
     by_name = {v.submission.name: v for v in validations}
+    claimed = {v.submission.name: (_periods_in(v.submission.rows), _periods_in(v.rows))
+               for v in validations}
     for _ in range(len(validations) + 1):  # rejections only remove data: this converges
-        winners, locked_out = _select(validations, status, programme, findings)
+        winners, locked_out = _select(validations, status, programme, findings, claimed)
         selected = _selected_rows(winners, by_name)
         rejected = _cumulative_rules(selected, winners, by_name, programme, findings)
         if not rejected:
@@ -394,16 +396,19 @@ def _sorted(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (not f.is_error, f.sheet, cell_key(f.cell), f.code))
 
 
-def _select(validations, status, programme, findings):
+def _select(validations, status, programme, findings, claimed):
     """Winner file per (municipality, period): the newest by filled-in date, then file time,
-    then name. Locked periods accept only submissions made before they were locked."""
+    then name. Locked periods accept only submissions made before they were locked.
+    ``claimed``: per file name, the periods of its rows as read and of its clean rows."""
+    locked_index = set(programme.locked.index)
     candidates: dict[tuple[str, str], list[tuple]] = {}
     locked_out: dict[str, set[str]] = {}
     for v in validations:
         sub = v.submission
         if status.get(sub.name) in ("dubbel", "afgekeurd") or v.rows.empty:
             continue
-        own_locked = locked_findings(sub, programme) if len(programme.locked) else []
+        raw, clean = claimed[sub.name]
+        own_locked = locked_findings(sub, programme, [p for p in raw if p in locked_index])
         locked = {f.params.get("period") for f in own_locked}
         if locked:
             locked_out[sub.name] = locked
@@ -413,7 +418,7 @@ def _select(validations, status, programme, findings):
                     findings[sub.name].append(f)
         made = submission_date(sub) or date.min
         modified = sub.modified or datetime.min
-        for period in sorted(set(v.rows["periode"])):
+        for period in clean:
             if period in locked:
                 continue
             candidates.setdefault((sub.municipality, period), []).append(
@@ -435,6 +440,13 @@ def _cumulative_rules(selected, winners, by_name, programme, findings) -> set[st
                 if f.is_error:
                     rejected.add(name)
     return rejected
+
+
+def _periods_in(rows: pd.DataFrame) -> list[str]:
+    """The distinct periods of some rows, sorted."""
+    if rows.empty or "periode" not in rows:
+        return []
+    return sorted(p for p in pd.unique(rows["periode"].to_numpy()) if isinstance(p, str))
 
 
 def _selected_rows(winners, by_name) -> pd.DataFrame:

@@ -90,8 +90,13 @@ def compute_figures(consolidation, peilperiode: str, periods: list[str]) -> Figu
     labels = [programme.label(c) for c in programme.indicator_codes]
     targets = _Targets(programme.targets)
     data = consolidation.data
-    ends = _as_dates(data["Kwartaaleinde"]) if len(data) else pd.Series(dtype=object)
-    upto = data[(ends <= peildatum).to_numpy()] if len(data) else data
+    # Quarter ends as datetime64, compared with Timestamps: vectorised over 84,000 rows.
+    ends = pd.to_datetime(data["Kwartaaleinde"]) if len(data) else pd.Series(
+        dtype="datetime64[ns]")
+    upto = data[(ends <= pd.Timestamp(peildatum)).to_numpy()] if len(data) else data
+    # Realised per quarter end once; the trend sums the ends up to each of its quarters.
+    by_end = (data.groupby(ends.to_numpy())[labels].sum() if len(data)
+              else pd.DataFrame(columns=labels, index=pd.DatetimeIndex([]), dtype=float))
 
     def totals(frame: pd.DataFrame, by: str) -> pd.DataFrame:
         return frame.groupby(by)[labels].sum() if len(frame) else pd.DataFrame(columns=labels)
@@ -143,8 +148,8 @@ def compute_figures(consolidation, peilperiode: str, periods: list[str]) -> Figu
         for code in programme.kpi_codes:
             label = programme.label(code)
             row[(code, "realised")] = (
-                _number(data.loc[(ends <= end).to_numpy(), label].sum()) if end <= peildatum
-                else None)
+                _number(by_end.loc[by_end.index <= pd.Timestamp(end), label].sum())
+                if end <= peildatum else None)
             target = targets.at("", code, end)
             row[(code, "expected")] = (
                 None if target is None
@@ -189,10 +194,6 @@ class _Targets:
 def _number(value: object) -> float | int:
     number = float(value)
     return int(number) if number.is_integer() else number
-
-
-def _as_dates(series: pd.Series) -> pd.Series:
-    return pd.to_datetime(series).dt.date
 
 
 # -- styles -------------------------------------------------------------------------------

@@ -151,11 +151,12 @@ class DataRows:
                 style = day if column == "Kwartaaleinde" else count
                 end = pc.binary_join_element_wise(f' s="{style}"><v>', values.cast(pa.string()),
                                                   "</v></c>", "")
-            cell = pc.binary_join_element_wise(f'<c r="{xl_col_to_name(c)}', numbers, '"', end,
-                                               "")
-            pieces.append(pc.fill_null(cell, ""))
+            # Null (an empty cell) where ``end`` is null; left out of the row below.
+            pieces.append(pc.binary_join_element_wise(f'<c r="{xl_col_to_name(c)}', numbers,
+                                                      '"', end, ""))
         pieces.append("</row>")
-        rows = pc.binary_join_element_wise(*pieces, "")
+        rows = pc.binary_join_element_wise(*pieces, "", null_handling="replace",
+                                           null_replacement="")
         return _string_bytes(rows)
 
 
