@@ -11,8 +11,9 @@ fresh process; seconds are medians, memory is the process's ``ru_maxrss``:
 * ``rustpy-xlsxwriter`` — the Rust writer (``pip install rustpy-xlsxwriter``): no Excel table,
   no cached formula values on other sheets either;
 * ``pandas-openpyxl`` — ``DataFrame.to_excel`` with openpyxl (the baseline's writer);
-* ``xlmonitor-bulk`` — what publish does now: XlsxWriter writes the sheet with its table,
-  formats and header, the rows' XML is built column by column and streamed into the package;
+* ``xlmonitor-bulk`` — what publish does now (:mod:`xlmonitor.datasheet`): XlsxWriter writes
+  the sheet with its table, formats and header; the rows' XML is rendered column by column
+  with pyarrow's string kernels and put into the package;
 * ``master`` — the whole master (``write_master``) as shipped, and ``master-without-rows``
   the same without Data's rows: what not rewriting an unchanged Data sheet could save at most.
 """
@@ -38,10 +39,15 @@ WRITERS = ["xlsxwriter-cells", "xlsxwriter-constant-memory", "rustpy-xlsxwriter"
 
 
 def _write_data_cells(workbook, styles, data: pd.DataFrame) -> None:
-    """publish._write_data before the bulk rows: XlsxWriter, cell by cell."""
+    """The Data sheet before the bulk rows: XlsxWriter, cell by cell."""
     from xlmonitor.consolidate import DATA_COLUMNS
-    from xlmonitor.dashboard import add_table
-    from xlmonitor.publish import _COUNT_COLUMNS, _DATA_WIDTHS, _EPOCH, _RISKY_START, _is_missing
+    from xlmonitor.dashboard import EXCEL_EPOCH, add_table
+    from xlmonitor.datasheet import COUNT_COLUMNS as _COUNT_COLUMNS
+    from xlmonitor.datasheet import DATA_WIDTHS as _DATA_WIDTHS
+    from xlmonitor.datasheet import RISKY_START as _RISKY_START
+    from xlmonitor.publish import _is_missing
+
+    _EPOCH = EXCEL_EPOCH
 
     sheet = workbook.add_worksheet("Data")
     numeric = [c for c in DATA_COLUMNS if c in _COUNT_COLUMNS]
@@ -75,14 +81,14 @@ def _write_data_cells(workbook, styles, data: pd.DataFrame) -> None:
 def write(kind: str, consolidation, target: Path) -> None:
     import xlsxwriter
 
-    from xlmonitor import publish
+    from xlmonitor import datasheet, publish
     from xlmonitor.consolidate import DATA_COLUMNS
-    from xlmonitor.dashboard import Styles
+    from xlmonitor.dashboard import EXCEL_EPOCH, Styles
 
     data = consolidation.data
     if kind in ("master", "master-without-rows"):
         if kind == "master-without-rows":
-            publish._DataRows.xml = lambda self: iter(())
+            datasheet.DataRows.xml = lambda self: b""
         publish.write_master(consolidation, target)
     elif kind == "xlsxwriter-cells":
         workbook = xlsxwriter.Workbook(str(target), {"strings_to_formulas": False,
@@ -97,7 +103,7 @@ def write(kind: str, consolidation, target: Path) -> None:
         sheet = workbook.add_worksheet("Data")
         sheet.write_row(0, 0, DATA_COLUMNS, styles.header)
         frame = data.assign(Kwartaaleinde=(pd.to_datetime(data["Kwartaaleinde"])
-                                           - pd.Timestamp(publish._EPOCH)).dt.days)
+                                           - pd.Timestamp(EXCEL_EPOCH)).dt.days)
         for r, row in enumerate(frame.itertuples(index=False), start=1):
             sheet.write_row(r, 0, row)
         workbook.close()
@@ -111,9 +117,9 @@ def write(kind: str, consolidation, target: Path) -> None:
     elif kind == "xlmonitor-bulk":
         package = io.BytesIO()
         workbook = xlsxwriter.Workbook(package, {"in_memory": True})
-        rows = publish._write_data(workbook, Styles(workbook), data)
+        rows = datasheet.add_data_sheet(workbook, Styles(workbook), data)
         workbook.close()
-        publish._write_package(package, target, rows)
+        datasheet.write_package(package, target, rows)
 
 
 def child(kind: str, source: Path, target: Path) -> dict:

@@ -38,6 +38,7 @@ from synthetic import (
 
 from xlmonitor import excel, libreoffice, vba
 from xlmonitor.build import build_master_workbook
+from xlmonitor.cache import FOLDER_NAME
 from xlmonitor.consolidate import DATA_COLUMNS, FINDING_COLUMNS, REGISTER_COLUMNS, consolidate
 from xlmonitor.demo import write_demo_inbox
 from xlmonitor.programme import load_programme
@@ -425,6 +426,34 @@ def test_button_refreshes_the_open_book(demo, remote_book, tmp_path, monkeypatch
     assert len(feedback) == sum(1 for f in wanted.file_findings.values() if f) > 0
     assert f"Terugkoppeling voor {len(feedback)} bestand(en)" in alert[0]["args"][0]
     assert [a["func"] for a in done].count("calculate") == 1
+
+
+def test_the_button_uses_the_nightly_cache_beside_the_master(demo, remote_book,
+                                                             monkeypatch):
+    """With the nightly job's .xlmonitor-cache beside the master a click reads only new and
+    changed files, and gives what a run without cache gives; without it none is made."""
+    folder, _programme, wanted = demo
+    shutil.copy(MASTER, folder / "master.xlsm")
+    monkeypatch.chdir(folder)
+    book = remote_book(folder / "master.xlsm")
+    assert excel.shared_cache(folder) is None
+    assert not (folder / FOLDER_NAME).exists()
+    module = sys.modules["xlmonitor.consolidate"]
+    real, read = module.read_submission, []
+    monkeypatch.setattr(module, "read_submission",
+                        lambda path, *a, **k: read.append(Path(path).name) or real(path, *a, **k))
+    (folder / FOLDER_NAME).mkdir()
+    try:
+        first = excel.consolideer(book, now=NOW)
+        assert read and any((folder / FOLDER_NAME).glob("*.json.gz"))
+        read.clear()
+        second = excel.consolideer(remote_book(folder / "master.xlsm"), now=NOW)
+        assert read == []  # every file came from the cache
+    finally:
+        shutil.rmtree(folder / FOLDER_NAME)
+    for result in (first, second):
+        pd.testing.assert_frame_equal(result.data, wanted.data)
+        assert result.findings == wanted.findings
 
 
 def test_an_emptier_inbox_shrinks_the_tables(demo, remote_book, tmp_path, monkeypatch):

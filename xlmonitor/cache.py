@@ -44,7 +44,7 @@ import time
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
-from functools import cache
+from functools import cache, lru_cache
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -380,8 +380,14 @@ def _decode(value: object) -> object:
     raise ValueError(f"unknown tag {kind!r}")
 
 
+@lru_cache(maxsize=64)
+def _columns(names: tuple[str, ...], dtype: str) -> pd.Index:
+    """Every entry has the same few column lists: one (immutable) Index each, not 1,000."""
+    return pd.Index(list(names), dtype=dtype)
+
+
 def _decode_frame(value: dict) -> pd.DataFrame:
-    columns = pd.Index(value["columns"], dtype=value["columns_dtype"])
+    columns = _columns(tuple(value["columns"]), value["columns_dtype"])
     data = value["data"]
     rows = len(data[0]) if data else len(value["index"] or ())
     index = pd.RangeIndex(rows) if value["index"] is None else pd.Index(

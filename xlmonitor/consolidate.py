@@ -446,7 +446,7 @@ def _periods_in(rows: pd.DataFrame) -> list[str]:
     """The distinct periods of some rows, sorted."""
     if rows.empty or "periode" not in rows:
         return []
-    return sorted(p for p in pd.unique(rows["periode"].to_numpy()) if isinstance(p, str))
+    return sorted(p for p in set(rows["periode"].tolist()) if isinstance(p, str))
 
 
 def _selected_rows(winners, by_name) -> pd.DataFrame:
@@ -476,22 +476,36 @@ def _data_table(selected, by_name, programme: Programme) -> pd.DataFrame:
         pd.factorize(selected["periode"], sort=True)[0],
         selected["gemeente"].map(municipality_order).to_numpy(dtype=float, na_value=np.inf)))
     selected = selected.take(order).reset_index(drop=True)
-    data = pd.DataFrame({
+    periods = selected["periode"]
+    columns = {
         "Gemeente": selected["gemeente"],
-        "CBS-code": selected["gemeente"].map(programme.municipalities["cbs_code"]),
-        "Periode": selected["periode"],
-        "Kwartaaleinde": selected["periode"].map(
-            {period: period_end(period) for period in selected["periode"].unique()}),
+        "CBS-code": _looked_up(selected["gemeente"], programme.municipalities["cbs_code"]),
+        "Periode": periods,
+        "Kwartaaleinde": _looked_up(periods, {p: period_end(p) for p in periods.unique()}),
         "Projectcode": selected["projectcode"],
-        "Project": selected["projectcode"].map(programme.projects["naam"]),
+        "Project": _looked_up(selected["projectcode"], programme.projects["naam"]),
         **{programme.label(c): selected[c].astype("int64") for c in INDICATOR_CODES},
         "Toelichting": _texts(selected["toelichting"]),
         "Bestand": selected["_bestand"],
         "Blad": _texts(selected["blad"]),
         "Cellen": _texts(selected["cellen"]),
-        "sha256": selected["_bestand"].map(sha),
-    })
-    return data[DATA_COLUMNS]
+        "sha256": _looked_up(selected["_bestand"], sha),
+    }
+    # Text stays in object columns: pandas would otherwise copy each into an Arrow string
+    # array (~10 ms per 84,000-row column), and nothing downstream needs that.
+    counts = {programme.label(c) for c in INDICATOR_CODES}
+    return pd.DataFrame({
+        name: values if name in counts else pd.Series(np.asarray(values, dtype=object),
+                                                      dtype=object, copy=False)
+        for name, values in columns.items()})[DATA_COLUMNS]
+
+
+def _looked_up(values: pd.Series, mapping) -> np.ndarray:
+    """``mapping[value]`` for every value (None when missing), once per distinct value."""
+    codes, uniques = pd.factorize(values, sort=False)
+    found = np.empty(len(uniques) + 1, dtype=object)  # the last: for a missing value
+    found[:] = [*(mapping.get(u) for u in uniques), None]
+    return found[codes]
 
 
 def _texts(values: pd.Series) -> np.ndarray:
@@ -521,19 +535,22 @@ def programme_periods(programme: Programme, reported=()) -> list[str]:
 
 
 def _matrix(programme, periods, winners, validations, status) -> pd.DataFrame:
-    matrix = pd.DataFrame("ontbreekt", index=list(programme.municipalities.index),
-                          columns=periods)
-    matrix.index.name = "Gemeente"
+    municipalities = list(programme.municipalities.index)
+    row = {m: i for i, m in enumerate(municipalities)}
+    column = {p: j for j, p in enumerate(periods)}
+    grid = np.full((len(municipalities), len(periods)), "ontbreekt", dtype=object)
     for v in validations:
         sub = v.submission
-        if status.get(sub.name) != "afgekeurd" or sub.municipality not in matrix.index:
+        if status.get(sub.name) != "afgekeurd" or sub.municipality not in row:
             continue
-        claimed = set(sub.rows["periode"].dropna()) if not sub.rows.empty else set()
-        for period in claimed & set(periods):
-            matrix.at[sub.municipality, period] = "afgekeurd"
+        for period in _periods_in(sub.rows):
+            if period in column:
+                grid[row[sub.municipality], column[period]] = "afgekeurd"
     for (municipality, period), _name in winners.items():
-        if municipality in matrix.index and period in matrix.columns:
-            matrix.at[municipality, period] = "ontvangen"
+        if municipality in row and period in column:
+            grid[row[municipality], column[period]] = "ontvangen"
+    matrix = pd.DataFrame(grid, index=pd.Index(municipalities, name="Gemeente"),
+                          columns=list(periods), dtype=object)
     return matrix_for_periods(matrix, periods)
 
 
@@ -546,12 +563,13 @@ def matrix_for_periods(matrix: pd.DataFrame, periods: list[str]) -> pd.DataFrame
     laid = matrix.reindex(columns=list(periods), fill_value="ontbreekt")
     if not len(periods):
         return laid
-    received = [p for p in periods if (laid[p] == "ontvangen").any()]
+    grid = laid.to_numpy(dtype=object, copy=True)
+    received = [p for p, any_ in zip(periods, (grid == "ontvangen").any(axis=0), strict=True)
+                if any_]
     due = max(received[-1], periods[0]) if received else periods[0]
-    later = [p for p in periods if p > due]
-    if later:
-        laid[later] = laid[later].mask(laid[later] == "ontbreekt", "later")
-    return laid
+    later = np.array([p > due for p in periods])
+    grid[(grid == "ontbreekt") & later[np.newaxis, :]] = "later"
+    return pd.DataFrame(grid, index=laid.index, columns=laid.columns, dtype=object)
 
 
 def _default_peilperiode(matrix: pd.DataFrame, periods: list[str]) -> str:

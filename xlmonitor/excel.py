@@ -238,6 +238,17 @@ def workbook_folder(book) -> Path:
     return path.parent if path.is_absolute() else Path.cwd()
 
 
+def shared_cache(folder: Path):
+    """The nightly job's submission cache beside the master, when it keeps one
+    (``cache = true`` in xlmonitor.toml): then a click reads only new and changed files.
+    The button never creates one itself. (It reads in one process: starting workers from
+    Excel's Python on Windows costs more than a region's files take.)"""
+    from xlmonitor.cache import SubmissionCache, default_cache_folder
+
+    cache = default_cache_folder(folder / "master")
+    return SubmissionCache(cache) if cache.is_dir() else None
+
+
 # -- values for the book ------------------------------------------------------------------
 
 def cell_value(value: object) -> Any:
@@ -394,8 +405,10 @@ def consolideer(book=None, *, now: datetime | None = None):
         book = xlwings.Book.caller()
     when = now or datetime.now().replace(microsecond=0)
     try:
-        settings = resolve_settings(read_settings(book), workbook_folder(book))
-        result = consolidate(settings.inbox, load_programme(settings.programme))
+        folder = workbook_folder(book)
+        settings = resolve_settings(read_settings(book), folder)
+        result = consolidate(settings.inbox, load_programme(settings.programme),
+                             cache=shared_cache(folder))
         written, failed = 0, []
         if settings.feedback is not None:
             for name, validation in sorted(result.validations.items()):
