@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pytest
+import xlsxwriter
 from openpyxl.utils import get_column_letter, range_boundaries
 from PIL import Image
 from synthetic import (
@@ -32,7 +33,7 @@ from synthetic import (
     table_refs,
 )
 
-from xlmonitor import libreoffice
+from xlmonitor import libreoffice, publish
 from xlmonitor.consolidate import DATA_COLUMNS, FINDING_COLUMNS, REGISTER_COLUMNS
 from xlmonitor.dashboard import GREEN, ORANGE, RED
 from xlmonitor.errors import UsageError, WriteError
@@ -343,6 +344,21 @@ def test_same_consolidation_gives_identical_bytes(consolidation, tmp_path):
         workbook.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["drie.xlsx", "een.xlsx",
                                                           "twee.xlsx"]
+
+
+def test_shortcuts_write_what_xlsxwriter_would(consolidation, tmp_path, monkeypatch):
+    """publish skips XlsxWriter's per-formula rewriting of functions the master never uses;
+    with XlsxWriter's own worksheet the master has the same bytes. A formula with such a
+    function still goes through XlsxWriter."""
+    shortcut = publish._Worksheet
+    sheet = shortcut()
+    for formula in ("=SUMIFS(tblData[Aanmeldingen],tblData[Periode],$B$5)",
+                    "{=SUM(A1:A3)}", "=XLOOKUP(A1,B:B,C:C)", "=SORT(A1:A9)", "=ISINGLE(A1)"):
+        assert shortcut._prepare_formula(sheet, formula) == \
+            xlsxwriter.worksheet.Worksheet._prepare_formula(sheet, formula)
+    fast = write(consolidation, tmp_path, name="snel.xlsx").read_bytes()
+    monkeypatch.setattr(publish, "_Worksheet", xlsxwriter.worksheet.Worksheet)
+    assert write(consolidation, tmp_path, name="gewoon.xlsx").read_bytes() == fast
 
 
 def test_failed_write_leaves_the_old_master(consolidation, tmp_path, monkeypatch):
