@@ -5,8 +5,10 @@ something none of them computed."""
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
+import time
 
 import pandas as pd
 import pytest
@@ -22,7 +24,7 @@ from synthetic import (
 )
 
 from xlmonitor import libreoffice
-from xlmonitor.demo import NOT_DELIVERED, PERIODS, allocate
+from xlmonitor.demo import NOT_DELIVERED, PERIODS, allocate, write_demo_inbox
 from xlmonitor.programme import INDICATOR_CODES, load_programme
 
 
@@ -66,17 +68,42 @@ def test_demo_says_where_its_output_went(demo):
     ]
 
 
+def digests(folder) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.iterdir()) if p.is_file()}
+
+
 def test_demo_rebuilds_its_own_folder_but_refuses_others(demo, tmp_path):
     folder, _ = demo
+    before = {**digests(folder / "inbox"), "master.xlsx": digests(folder)["master.xlsx"]}
     again = subprocess.run([sys.executable, "-m", "xlmonitor.cli", "demo", str(folder)],
                            capture_output=True, text=True, check=False)
     assert again.returncode == 0, again.stderr
+    # The same inbox, so the same register hashes and the same master.
+    assert {**digests(folder / "inbox"), "master.xlsx": digests(folder)["master.xlsx"]} \
+        == before
     (tmp_path / "iets.txt").write_text("van iemand anders")
     refused = subprocess.run([sys.executable, "-m", "xlmonitor.cli", "demo", str(tmp_path)],
                              capture_output=True, text=True, check=False)
     assert refused.returncode == 2
     assert "geen demo-map" in refused.stderr
     assert (tmp_path / "iets.txt").read_text() == "van iemand anders"
+
+
+def test_two_runs_write_the_same_bytes_and_file_times(programme, tmp_path):
+    """No clock in the demo's files: not in the document properties, not in the zip members.
+    Otherwise the master's sha256 column and the guide's pictures change on every run."""
+    first = write_demo_inbox(programme, tmp_path / "eerste")
+    # Past a zip timestamp's two-second step: a stamped "now" would differ between the runs.
+    time.sleep(2.1)
+    second = write_demo_inbox(programme, tmp_path / "tweede")
+    assert [p.name for p in first] == [p.name for p in second]
+    assert len(first) > 40
+    differing = [a.name for a, b in zip(first, second, strict=True)
+                 if a.read_bytes() != b.read_bytes()]
+    assert differing == []
+    # The consolidation orders files by their modification times: those are the demo's too.
+    assert [a.stat().st_mtime for a in first] == [b.stat().st_mtime for b in second]
 
 
 def test_cached_values_equal_the_generator(demo, truth, programme):

@@ -284,8 +284,11 @@ def test_guide_pictures_match_the_current_build(soffice, tmp_path):
         assert old.shape == new.shape, \
             f"docs/img/{name} is {old.shape[1]}×{old.shape[0]} px, the build makes " \
             f"{new.shape[1]}×{new.shape[0]}: the workbook changed; run: {REGENERATE}"
-        # The demo's file hashes (shown in Inzendingen) change on every build: allow a
-        # little, not a changed layout.
-        difference = np.abs(old - new).mean()
-        assert difference < 1.0, \
-            f"docs/img/{name} differs from the build (mean {difference:.2f}); run: {REGENERATE}"
+        # The demo writes the same bytes every run (so the same hashes in Inzendingen), and
+        # here LibreOffice and poppler draw the same pixels from them: runs are pixel-equal.
+        # A few pixels of slack (0.02 %) for another font hinting or anti-aliasing on a
+        # machine that installed another patch level; a changed layout moves far more.
+        # Pixels, not PNG bytes: another zlib or Pillow may pack the same picture otherwise.
+        changed = int((old != new).any(axis=2).sum())
+        assert changed <= old.shape[0] * old.shape[1] // 5000, \
+            f"docs/img/{name} differs from the build in {changed} pixels; run: {REGENERATE}"

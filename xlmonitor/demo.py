@@ -5,17 +5,27 @@ duplicate and superseded files, in the standard template and the three existing 
 Regional flows per project and quarter are declared in :data:`FLOWS`; they are split over the
 municipalities by fixed shares such that every municipality's own figures respect the
 programme's rules (no more started than registered, no more placed than started).
+
+Every run writes the same bytes (and file times), so the master's register (its ``sha256``
+column) and the guide's pictures do not change from one run to the next: the document
+properties and zip timestamps come from the demo's own dates, never from the clock. The
+template's creation date is its period's first day (:func:`~xlmonitor.template.build_template`),
+XlsxWriter fixes its zip timestamps itself, and :func:`_save_filled_in` does both for the files
+openpyxl saves.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
 import xlsxwriter
+from openpyxl.xml.functions import tostring
 
 from xlmonitor.periods import period_end, periods_between, split_period
 from xlmonitor.programme import INDICATOR_CODES, Programme
@@ -118,9 +128,39 @@ def _delivered_on(period: str, days: int = 18) -> date:
     return period_end(period) + timedelta(days=days)
 
 
+def _saved_at(day: date) -> datetime:
+    """When a demo file was saved and sent: ten in the morning of ``day``."""
+    return datetime(day.year, day.month, day.day, 10, 0)
+
+
 def _set_mtime(path: Path, day: date) -> None:
-    stamp = datetime(day.year, day.month, day.day, 10, 0).timestamp()
+    stamp = _saved_at(day).timestamp()
     os.utime(path, (stamp, stamp))
+
+
+#: Every zip member's timestamp in the files openpyxl saves: 1 January 1980, as Excel and
+#: XlsxWriter write it.
+_ZIP_MEMBER_TIME = (1980, 1, 1, 0, 0, 0)
+_CORE_PROPERTIES = "docProps/core.xml"
+
+
+def _save_filled_in(workbook: openpyxl.Workbook, path: Path, saved_at: datetime) -> None:
+    """Save ``workbook`` to ``path`` as the same bytes on every run.
+
+    openpyxl's save stamps the clock into ``docProps/core.xml`` (``dcterms:modified``) and
+    zipfile stamps it into every member; here the document was last saved at ``saved_at`` and
+    every member carries :data:`_ZIP_MEMBER_TIME`. Members, order and contents stay openpyxl's.
+    """
+    saved = io.BytesIO()
+    workbook.save(saved)
+    workbook.properties.modified = saved_at
+    core = tostring(workbook.properties.to_tree())  # what openpyxl's save writes there
+    with zipfile.ZipFile(saved) as source, \
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = core if info.filename == _CORE_PROPERTIES else source.read(info)
+            target.writestr(zipfile.ZipInfo(info.filename, _ZIP_MEMBER_TIME), data,
+                            compress_type=zipfile.ZIP_DEFLATED)
 
 
 # -- the standard template, filled in -------------------------------------------------------
@@ -144,7 +184,7 @@ def _fill_template(programme, municipality, period, rows, path: Path, *, filled_
             sheet.cell(row, 3 + offset).value = value
         if remarks and code in remarks:
             sheet.cell(row, 7).value = remarks[code]
-    workbook.save(path)
+    _save_filled_in(workbook, path, _saved_at(filled_on))
     _set_mtime(path, filled_on)
     return path
 
@@ -344,6 +384,8 @@ def _faulty_files(programme: Programme, figures, inbox: Path) -> list[Path]:
     note.write_text("Cijfers Q2 2022 van Eemnes volgen later.\n", encoding="utf-8")
     owner = inbox / "~$Monitor_Laren_2022-Q2.xlsx"
     owner.write_bytes(b"\x0bxlmonitor demo\x00" * 8)
+    for path in (note, owner):  # the demo's dates, not the clock's
+        _set_mtime(path, _delivered_on("2022-Q2"))
     written += [note, owner]
     return written
 
