@@ -296,3 +296,34 @@ def test_unknown_project_rows_are_dropped_not_counted(programme):
         ("Zorgstrat", None, 3, 1, 0, 0),
     ]), programme)
     assert len(result.rows) == 1
+
+
+def test_cumulative_rules_in_a_merge_name_the_file_whose_quarter_breaks_them(programme):
+    """consolidate judges cumulative rules once over every municipality's accepted rows; a
+    finding names the file of the quarter where the sum breaks the rule, never an earlier
+    one, and a blocking rule rejects that file only (its quarter then counts without it)."""
+    from xlmonitor.consolidate import merge
+
+    def laren(period: str, placed: int, name: str, municipality: str = "Laren"):
+        sub = submission([("ZorgStart", "ZORGSTART", 10, 4, 0, placed)], period=period,
+                         municipality=municipality)
+        sub = dataclasses.replace(sub, path=Path(name), sha256=name)
+        return validate_submission(sub, programme)
+
+    files = [laren("2021-Q2", 3, "laren-q2.xlsx"), laren("2021-Q3", 2, "laren-q3.xlsx"),
+             laren("2021-Q3", 2, "huizen-q3.xlsx", municipality="Huizen")]
+    # Laren: started 4 + 4 = 8, placed 3 + 2 = 5 (fine); Huizen on its own: 2 <= 4 (fine).
+    assert [f for f in merge(files, programme).findings if f.code == "regel-geschonden"] == []
+    files[1] = laren("2021-Q3", 6, "laren-q3.xlsx")  # placed 3 + 6 = 9 > started 8
+    result = merge(files, programme)
+    broken = [f for f in result.findings if f.code == "regel-geschonden"]
+    assert [(Path(f.file).name, f.cell, f.severity) for f in broken] == [
+        ("laren-q3.xlsx", "F8", "waarschuwing")]
+    assert "9 bemiddeld_naar_werk" in broken[0].message
+
+    strict = dataclasses.replace(programme, rules=programme.rules.assign(ernst="fout"))
+    result = merge(files, strict)
+    register = result.register.set_index("Bestand")["Status"]
+    assert register.to_dict() == {"huizen-q3.xlsx": "ontvangen", "laren-q2.xlsx": "ontvangen",
+                                  "laren-q3.xlsx": "afgekeurd"}
+    assert set(result.data["Bestand"]) == {"huizen-q3.xlsx", "laren-q2.xlsx"}

@@ -360,14 +360,14 @@ def merge(validations: list[Validation], programme: Programme, *,
         name = v.submission.name
         if name in status:
             continue
-        claimed = set(v.rows["periode"]) if not v.rows.empty else set()
+        own = set(claimed[name][1])
         if name in accepted_periods:
             status[name] = "ontvangen"
-        elif claimed and claimed <= locked_out.get(name, set()):
+        elif own and own <= locked_out.get(name, set()):
             status[name] = "vergrendeld"
         else:
             status[name] = "vervangen"
-        for period in claimed - accepted_periods.get(name, set()):
+        for period in sorted(own - accepted_periods.get(name, set())):
             winner = winners.get((v.submission.municipality, period))
             if winner and winner != name:
                 superseded_by.setdefault(name, set()).add(winner)
@@ -376,7 +376,8 @@ def merge(validations: list[Validation], programme: Programme, *,
     periods = _periods(programme, data, validations)
     matrix = _matrix(programme, periods, winners, validations, status)
     peilperiode = _default_peilperiode(matrix, periods)
-    register = _register(validations, status, superseded_by, findings, programme, skipped)
+    register = _register(validations, status, superseded_by, findings, programme, skipped,
+                         claimed)
     all_findings = [f for v in sorted(validations, key=lambda v: v.submission.name)
                     for f in _sorted(findings[v.submission.name])]
     all_findings += [finding("bestand-geen-spreadsheet", file=path, detail=reason)
@@ -585,14 +586,14 @@ def _default_peilperiode(matrix: pd.DataFrame, periods: list[str]) -> str:
 
 
 def _register(validations, status, superseded_by, findings, programme: Programme,
-              skipped) -> pd.DataFrame:
+              skipped, claimed) -> pd.DataFrame:
     deadline_days = int(programme.settings.get("termijn_dagen") or 0)
     records = []
     for v in validations:
         sub = v.submission
         own = findings[sub.name]
-        periods = sorted(set(v.rows["periode"].dropna())) if not v.rows.empty else (
-            sorted(set(sub.rows["periode"].dropna())) if not sub.rows.empty else [])
+        raw, clean = claimed[sub.name]
+        periods = clean or raw  # a rejected file: the periods it claims
         made = submission_date(sub)
         on_time = ""
         if deadline_days and made is not None and periods:

@@ -93,7 +93,8 @@ def compute_figures(consolidation, peilperiode: str, periods: list[str]) -> Figu
     # Quarter ends as datetime64, compared with Timestamps: vectorised over 84,000 rows.
     ends = pd.to_datetime(data["Kwartaaleinde"]) if len(data) else pd.Series(
         dtype="datetime64[ns]")
-    upto = data[(ends <= pd.Timestamp(peildatum)).to_numpy()] if len(data) else data
+    reported = (ends <= pd.Timestamp(peildatum)).to_numpy()
+    upto = data if reported.all() else data[reported]  # no copy of 84,000 rows for nothing
     # Realised per quarter end once; the trend sums the ends up to each of its quarters.
     by_end = (data.groupby(ends.to_numpy())[labels].sum() if len(data)
               else pd.DataFrame(columns=labels, index=pd.DatetimeIndex([]), dtype=float))
