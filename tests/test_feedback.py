@@ -7,10 +7,13 @@ shows the fills, the comments and working links (converted to PDF and PNG).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
+import time
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import openpyxl
@@ -438,6 +441,33 @@ def test_unreadable_source_gives_list_without_links(inbox: Path, tmp_path: Path,
     assert not any(c.hyperlink for row in control.iter_rows() for c in row)
     texts = " ".join(str(c.value) for row in control.iter_rows() for c in row if c.value)
     assert "kon niet als Excel-werkmap worden geopend" in texts
+
+
+def test_a_rerun_writes_the_same_bytes(submission: Path, inbox: Path, tmp_path: Path):
+    """openpyxl stamps the clock into docProps/core.xml (``dcterms:modified``) and zipfile into
+    every member (to 2 seconds): the copy claims the source's modification time instead, so
+    the same inbox gives the same copies, also the list-only copy of an unreadable source."""
+    unreadable = inbox / "export.csv"
+    unreadable.write_text("Gemeente,Aanmeldingen\nHuizen,12\n")
+    saved = datetime(2021, 10, 18, 9, 30, 0, tzinfo=UTC)
+    sources = {
+        submission: make_findings(submission),
+        unreadable: [finding("bestand-onleesbaar", file=unreadable, reason="geen werkmap")],
+    }
+    outdir = tmp_path / "feedback"
+    first = {}
+    for source, findings in sources.items():
+        os.utime(source, (saved.timestamp(), saved.timestamp()))
+        first[source] = write_feedback_copy(source, findings, outdir).read_bytes()
+    time.sleep(2.2)
+    for source, findings in sources.items():
+        again = write_feedback_copy(source, findings, outdir)
+        assert again.read_bytes() == first[source], source.name
+        with zipfile.ZipFile(again) as archive:
+            core = archive.read("docProps/core.xml").decode()
+            assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert "<dcterms:modified xsi:type=\"dcterms:W3CDTF\">2021-10-18T09:30:00Z<" in core
+        assert "<dcterms:created xsi:type=\"dcterms:W3CDTF\">2021-10-18T09:30:00Z<" in core
 
 
 def test_workbook_with_a_wrong_extension_is_still_marked(inbox: Path, tmp_path: Path):

@@ -4,12 +4,16 @@ copy, the log, a finding message or the JSON output — only its masked form."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import statistics
 import time
 import zipfile
+from datetime import date
 from pathlib import Path
 
+import openpyxl
 import pytest
 import xlsxwriter
 from hostile import standard_submission
@@ -18,6 +22,7 @@ from python_calamine import CalamineWorkbook
 from xlmonitor import privacy
 from xlmonitor.cli import main
 from xlmonitor.consolidate import consolidate
+from xlmonitor.excel import table_values
 from xlmonitor.feedback import write_feedback_copy
 from xlmonitor.intake import read_submission
 from xlmonitor.programme import load_programme
@@ -130,6 +135,7 @@ def _with_bsns(workbook, sheet):
     hidden.sheet_state = "hidden"
     hidden["C4"] = f"{BSN}"
     workbook["_xlmonitor"]["D1"] = int("123456782")       # even the template's metadata sheet
+    workbook.properties.title = f"Dossier {BSN}"          # File > Info: masked in the copy
 
 
 def _with_contact_data(workbook, sheet):
@@ -217,6 +223,139 @@ def test_log_and_run_are_masked(files, tmp_path):
     assert "persoonsgegevens" in log
     assert_no_raw(log)
     assert PHONE not in log
-    for copy in result.feedback:  # the copy names the sender's own file; its cells are masked
-        assert_no_raw(all_text(copy).replace(f"Blaricum {BSN}", ""))
+    for copy in result.feedback:  # even the copy of "Blaricum 111222333.xlsx", and its name
+        assert_no_raw(copy.name + all_text(copy))
     assert EMAIL not in all_text(settings.master)
+
+
+# -- personal data in a file name -----------------------------------------------------------
+
+NAMED = "Monitor_Blaricum_123456782.xlsx"     # a colleague named the file after a client
+TWIN = "Monitor_Blaricum_100046782.xlsx"      # another BSN that masks to the same text
+CALLED = "Monitor_Blaricum_0612345678.xlsx"   # a phone number: a warning, the file counts
+IN_NAMES = ["123456782", "100046782", "0612345678"]
+SHOWN, SHOWN_CALLED = "Monitor_Blaricum_*****6782.xlsx", "Monitor_Blaricum_********78.xlsx"
+
+
+def assert_no_name(text: str) -> None:
+    for raw in IN_NAMES:
+        assert raw not in text, f"{raw!r} leaked"
+
+
+@pytest.mark.parametrize("name, shown, found", [
+    (NAMED, SHOWN, [("bsn", "*****6782")]),
+    ("Laren_1234.56.782_v2.xlsm", "Laren_*****6782_v2.xlsm", [("bsn", "*****6782")]),
+    (CALLED, SHOWN_CALLED, [("telefoon", "********78")]),  # "_" separates, as a space does
+    ("Laren j.jansen@laren.nl.xlsx", "Laren j***@***.nl.xlsx", [("e-mail", "j***@***.nl")]),
+    # not personal data: left alone
+    ("Monitor_Laren_2021-Q3_v2.xlsx", "Monitor_Laren_2021-Q3_v2.xlsx", []),
+    ("Export 20211018 123456789.xlsx", "Export 20211018 123456789.xlsx", []),
+])
+def test_personal_data_in_a_file_name(name, shown, found):
+    assert privacy.shown_file_name(name) == shown
+    assert privacy.find_in_file_name(name) == found
+
+
+@pytest.fixture(scope="module")
+def named_inbox(tmp_path_factory, programme):
+    folder = tmp_path_factory.mktemp("namen")
+    scratch = folder / "werk"
+    scratch.mkdir()
+    inbox = folder / "inbox"
+    inbox.mkdir()
+    standard_submission(programme, inbox / NAMED, scratch)
+    standard_submission(programme, inbox / TWIN, scratch, filled_on=date(2021, 10, 4))
+    standard_submission(programme, inbox / CALLED, scratch, filled_on=date(2021, 10, 6))
+    return inbox
+
+
+def test_a_bsn_in_the_file_name_is_an_error_shown_masked(named_inbox, programme):
+    findings = validate_submission(read_submission(named_inbox / NAMED, programme),
+                                   programme).findings
+    assert [(f.code, f.severity, f.file, f.sheet, f.cell) for f in findings] == [
+        ("persoonsgegevens-bestandsnaam", "fout", SHOWN, "", "")]
+    assert f"De naam van het bestand {SHOWN} bevat iets dat op een burgerservicenummer " \
+           "(BSN) lijkt (*****6782)" in findings[0].message
+    called = validate_submission(read_submission(named_inbox / CALLED, programme), programme)
+    assert [(f.code, f.severity) for f in called.findings] == [
+        ("persoonsgegevens-bestandsnaam", "waarschuwing")]
+    assert_no_name(json.dumps([f.as_dict() for f in findings + called.findings]
+                              + [f.params for f in findings + called.findings]))
+
+
+def test_names_are_keys_inside_and_masked_in_the_master(named_inbox, programme, tmp_path):
+    result = consolidate(named_inbox, programme)
+    # Inside, the real names: two files whose names mask alike stay two files.
+    status = dict(zip(result.register["Bestand"], result.register["Status"], strict=True))
+    assert status == {NAMED: "afgekeurd", TWIN: "afgekeurd", CALLED: "ontvangen"}
+    assert set(result.data["Bestand"]) == {CALLED}
+    # What is shown: masked, still one row per file.
+    shown = result.shown_register()
+    assert sorted(shown["Bestand"]) == [SHOWN_CALLED, SHOWN, SHOWN]
+    assert len(set(shown["sha256"])) == 3
+    assert set(result.shown_data()["Bestand"]) == {SHOWN_CALLED}
+    assert {f.file for f in result.findings} == {SHOWN, SHOWN_CALLED}
+    assert result.shown_register() is not result.register  # the internal table is untouched
+    assert NAMED in result.register["Bestand"].tolist()
+
+    master = write_master(result, tmp_path / "master.xlsx")
+    text = all_text(master)
+    assert_no_name(text)
+    assert text.count(SHOWN) >= 2 and SHOWN_CALLED in text  # register, findings, Data
+    values = table_values(result)  # what the Consolideer button writes into the open book
+    assert_no_name(json.dumps(values, default=str))
+    assert [row[0] for row in values["tblInzendingen"]].count(f"'{SHOWN}") == 2
+
+
+def test_feedback_copies_of_names_that_mask_alike(named_inbox, programme, tmp_path):
+    copies = []
+    for name in (NAMED, TWIN):
+        validation = validate_submission(read_submission(named_inbox / name, programme),
+                                         programme)
+        copies.append(write_feedback_copy(named_inbox / name, validation.findings,
+                                          tmp_path / "fb"))
+    # Two copies (the source's sha256 tells them apart), no "*" in a Windows file name.
+    assert len(set(copies)) == 2
+    for copy, name in zip(copies, (NAMED, TWIN), strict=True):
+        digest = hashlib.sha256((named_inbox / name).read_bytes()).hexdigest()[:8]
+        assert copy.name == f"Monitor_Blaricum_xxxxx6782-{digest}.controle.xlsx"
+        assert_no_name(all_text(copy))
+        control = openpyxl.load_workbook(copy)["Controle"]
+        assert control["A1"].value == f"Controle van {SHOWN}"
+
+
+def test_cli_shows_names_masked(named_inbox, tmp_path, capsys):
+    assert main(["validate", str(named_inbox / NAMED), str(named_inbox / CALLED)]) == 1
+    out = capsys.readouterr().out
+    assert f"{SHOWN}: afgekeurd" in out and f"{SHOWN_CALLED}: goedgekeurd" in out
+    assert main(["validate", str(named_inbox / NAMED), "--json"]) == 1
+    out = capsys.readouterr().out
+    assert json.loads(out)[0]["file"] == SHOWN
+    assert_no_name(out)
+    outdir = tmp_path / "uit"
+    outdir.mkdir()
+    code = main(["consolidate", str(named_inbox), "-o", str(outdir / "master.xlsx"),
+                 "--feedback", str(outdir / "terugkoppeling"), "--json"])
+    out = capsys.readouterr().out
+    assert code == 1 and sorted(json.loads(out)["afgekeurd"]) == [SHOWN, SHOWN]
+    assert_no_name(out)
+    assert main(["consolidate", str(named_inbox), "-o", str(outdir / "master.xlsx")]) == 1
+    assert_no_name(capsys.readouterr().out)
+    assert_no_name((outdir / "xlmonitor.log").read_text("utf-8"))
+    copies = sorted(p.name for p in (outdir / "terugkoppeling").iterdir())
+    assert len(copies) == 3
+    assert_no_name(" ".join(copies))
+
+
+def test_a_renamed_copy_counts_and_the_named_one_is_the_double(named_inbox, programme,
+                                                               tmp_path):
+    """The same bytes under a name without the BSN (copied, so the same file time): the
+    renamed one is kept, whatever the names' order; the named one is the duplicate."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy2(named_inbox / NAMED, inbox / NAMED)
+    shutil.copy2(named_inbox / NAMED, inbox / "Monitor_Blaricum_2021-Q3.xlsx")
+    result = consolidate(inbox, programme)
+    status = dict(zip(result.register["Bestand"], result.register["Status"], strict=True))
+    assert status == {NAMED: "dubbel", "Monitor_Blaricum_2021-Q3.xlsx": "ontvangen"}
+    assert set(result.data["Bestand"]) == {"Monitor_Blaricum_2021-Q3.xlsx"}

@@ -19,9 +19,9 @@ run. The bytes are hashed between two ``stat`` calls; a file that changes meanwh
 and goes to the reader (and :class:`~xlmonitor.arrival.ArrivalGuard`, which reports it in
 transit).
 
-**Never cached**: a submission in which personal data was found (the cache would be one more
-copy of it, beside the master), one in transit, unreadable or empty, or stopped at a limit
-(a time limit depends on the machine's load, not on the file).
+**Never cached**: a submission in which personal data was found, in a cell or in its name
+(the cache would be one more copy of it, beside the master), one in transit, unreadable or
+empty, or stopped at a limit (a time limit depends on the machine's load, not on the file).
 
 **Storage**: one file per entry, ``<key>.json.gz``, in a folder beside the master
 (:data:`FOLDER_NAME`), never in the inbox. JSON, not pickle: the folder lives on a shared
@@ -61,8 +61,8 @@ __all__ = ["FOLDER_NAME", "SubmissionCache", "cache_context", "default_cache_fol
 FOLDER_NAME = CACHE_FOLDER_NAME
 FORMAT = 2
 #: A submission with one of these findings is never stored (see the module docstring).
-NOT_CACHED = frozenset({"persoonsgegevens", "in-aanvoer", "bestand-onleesbaar", "bestand-leeg",
-                        "limiet-overschreden"})
+NOT_CACHED = frozenset({"persoonsgegevens", "persoonsgegevens-bestandsnaam", "in-aanvoer",
+                        "bestand-onleesbaar", "bestand-leeg", "limiet-overschreden"})
 _SUFFIX = ".json.gz"
 _README = "LEESMIJ.txt"
 _README_TEXT = ("Tussenresultaten van xlmonitor: ingelezen en gecontroleerde inzendingen, zodat "

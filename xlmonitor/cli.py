@@ -69,11 +69,13 @@ def cmd_validate(args) -> int:
     if args.json:
         print(json.dumps([f.as_dict() for f in findings], ensure_ascii=False, indent=2))
     else:
+        from xlmonitor.privacy import shown_file_name
+
         for result in results:
             errors = sum(f.is_error for f in result.findings)
             warnings = len(result.findings) - errors
             verdict = "afgekeurd" if errors else "goedgekeurd"
-            print(f"{result.submission.name}: {verdict} ({errors} fout(en), "
+            print(f"{shown_file_name(result.submission.name)}: {verdict} ({errors} fout(en), "
                   f"{warnings} waarschuwing(en))")
             for f in result.findings:
                 print(f"  - [{f.severity}] {f.message}")

@@ -30,6 +30,7 @@ from xlmonitor.errors import UsageError
 from xlmonitor.findings import Finding, finding
 from xlmonitor.intake import Submission, read_submission
 from xlmonitor.periods import parse_period, period_end, period_of, periods_between
+from xlmonitor.privacy import shown_file_name
 from xlmonitor.programme import INDICATOR_CODES, Programme
 from xlmonitor.validate import (
     Validation,
@@ -73,6 +74,16 @@ FINDING_COLUMNS = ["Bestand", "Blad", "Cel", "Code", "Ernst", "Melding"]
 
 @dataclass
 class Consolidation:
+    """The merged inbox.
+
+    File names are keys here: ``register``, ``data`` (``Bestand``), ``validations`` and
+    ``file_findings`` hold the real names, so two files stay two files. What xlmonitor shows
+    (the master, the button, ``--json``) masks personal data in them (a colleague naming a file
+    after a client's BSN): :meth:`shown_register`, :meth:`shown_data` and the findings, whose
+    ``file`` and messages are masked when they are made. Two names may mask to the same text;
+    they are still two rows.
+    """
+
     programme: Programme
     data: pd.DataFrame            # DATA_COLUMNS; indicator columns int; sorted
     register: pd.DataFrame        # REGISTER_COLUMNS; sorted by Bestand
@@ -88,6 +99,29 @@ class Consolidation:
             [[f.file, f.sheet, f.cell, f.code, f.severity, f.message] for f in self.findings],
             columns=FINDING_COLUMNS,
         )
+
+    def shown_register(self) -> pd.DataFrame:
+        """``register`` as xlmonitor shows it: personal data in file names masked."""
+        return _masked(self.register, ("Bestand", "Vervangen door"))
+
+    def shown_data(self) -> pd.DataFrame:
+        """``data`` as xlmonitor shows it: personal data in ``Bestand`` masked."""
+        return _masked(self.data, ("Bestand",))
+
+
+def _masked(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``frame`` with personal data in the text of ``columns`` masked; ``frame`` itself when
+    there is none (the usual case: nothing is copied). Masked once per distinct value."""
+    changed = {}
+    for column in columns:
+        if column not in frame or not len(frame):
+            continue
+        codes, uniques = pd.factorize(frame[column], sort=False)
+        masked = [shown_file_name(u) if isinstance(u, str) else u for u in uniques]
+        if masked != list(uniques):
+            values = np.array([*masked, None], dtype=object)  # the last: a missing value
+            changed[column] = pd.Series(values[codes], index=frame.index, dtype=object)
+    return frame.assign(**changed) if changed else frame
 
 
 # -- the consolidation ---------------------------------------------------------------------
@@ -325,9 +359,12 @@ def merge(validations: list[Validation], programme: Programme, *,
         if any(f.code == "in-aanvoer" for f in v.findings):
             status[v.submission.name] = "in aanvoer"
 
-    # Byte-identical files count once: the oldest (then first by name) is kept.
+    # Byte-identical files count once: the oldest (then first by name) is kept, but one
+    # without errors before one with: the same bytes can differ in what their names do
+    # (a BSN in one name: the renamed copy is the one to count).
     first_by_hash: dict[str, str] = {}
-    for v in sorted(validations, key=lambda v: (v.submission.modified or datetime.min,
+    for v in sorted(validations, key=lambda v: (v.has_errors,
+                                                v.submission.modified or datetime.min,
                                                 v.submission.name)):
         sub = v.submission
         if not sub.sha256:
@@ -335,7 +372,7 @@ def merge(validations: list[Validation], programme: Programme, *,
         if sub.sha256 in first_by_hash:
             status[sub.name] = "dubbel"
             findings[sub.name].append(finding("dubbel-bestand", file=sub.path,
-                                              other=first_by_hash[sub.sha256]))
+                                              other=shown_file_name(first_by_hash[sub.sha256])))
         else:
             first_by_hash[sub.sha256] = sub.name
     for v in validations:

@@ -3,8 +3,9 @@
 Every figure on Dashboard and Gemeenten is a formula over ``tblData`` and the tables on
 ``Doelen``, so a corrected number in ``Data`` (or a changed target on ``Doelen``) changes the
 dashboard in Excel without Python. Each formula is written with the value pandas computed for
-it (:func:`compute_figures`) as its cached result, because readers that do not calculate
-(Power Query, pandas, previews, LibreOffice with default settings) show the cached value.
+it (:func:`xlmonitor.figures.compute_figures`) as its cached result, because readers that do
+not calculate (Power Query, pandas, previews, LibreOffice with default settings) show the
+cached value.
 
 Formula rules, measured in Excel 2016+ and LibreOffice 7.4 (see DESIGN.md):
 
@@ -22,14 +23,13 @@ Formula rules, measured in Excel 2016+ and LibreOffice 7.4 (see DESIGN.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import pandas as pd
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-from xlmonitor.periods import elapsed_share, period_end
+from xlmonitor.figures import NVT, Figures, int_if_whole
 
 if TYPE_CHECKING:
     from xlmonitor.publish import DoelenLayout
@@ -54,7 +54,6 @@ BLUE = "#2E75B6"        # realised series in charts
 SLATE = "#595959"       # expected-to-date line, notes
 INPUT_FILL = "#DDEBF7"  # the peilperiode input cell (light blue: far from the light colours)
 
-NVT = "n.v.t."
 #: Projectcode of programme-level targets in tblDoelen. Project codes start with a letter
 #: or digit, so this cannot collide; it has no wildcard characters (* ? ~) either, which
 #: SUMIFS would interpret.
@@ -67,134 +66,6 @@ EXCEL_EPOCH = date(1899, 12, 30)
 def excel_serial(day: date) -> int:
     """Excel's serial number of a date (1900 date system)."""
     return (day - EXCEL_EPOCH).days
-
-
-# -- the figures, computed in pandas ------------------------------------------------------
-
-@dataclass
-class Figures:
-    """Every dashboard figure for one peilperiode, as the formulas should compute them."""
-
-    peilperiode: str
-    peildatum: date
-    kpi: pd.DataFrame            # index indicator code: Gerealiseerd, Doel, Verwacht, ...
-    projects: pd.DataFrame       # index project code: labels…, Doel, Verwacht, ...
-    municipalities: pd.DataFrame  # index Gemeente: labels…, Kwartalen geleverd
-    trend: pd.DataFrame          # index period: Kwartaaleinde, (code, realised/expected)…
-
-
-def compute_figures(consolidation, peilperiode: str, periods: list[str]) -> Figures:
-    """The cached values of every formula on Dashboard and Gemeenten."""
-    programme = consolidation.programme
-    peildatum = period_end(peilperiode)
-    labels = [programme.label(c) for c in programme.indicator_codes]
-    targets = _Targets(programme.targets)
-    data = consolidation.data
-    # Quarter ends as datetime64, compared with Timestamps: vectorised over 84,000 rows.
-    ends = pd.to_datetime(data["Kwartaaleinde"]) if len(data) else pd.Series(
-        dtype="datetime64[ns]")
-    reported = (ends <= pd.Timestamp(peildatum)).to_numpy()
-    upto = data if reported.all() else data[reported]  # no copy of 84,000 rows for nothing
-    # Realised per quarter end once; the trend sums the ends up to each of its quarters.
-    by_end = (data.groupby(ends.to_numpy())[labels].sum() if len(data)
-              else pd.DataFrame(columns=labels, index=pd.DatetimeIndex([]), dtype=float))
-
-    def totals(frame: pd.DataFrame, by: str) -> pd.DataFrame:
-        return frame.groupby(by)[labels].sum() if len(frame) else pd.DataFrame(columns=labels)
-
-    kpi_rows = []
-    realised_all = upto[labels].sum() if len(upto) else pd.Series(0, index=labels)
-    for code in programme.indicator_codes:
-        target = targets.at("", code, peildatum)
-        expected = (None if target is None
-                    else target * elapsed_share(programme.start, programme.end, peildatum))
-        realised = _number(realised_all[programme.label(code)])
-        kpi_rows.append(_light_row(programme, realised, target, expected, code=code,
-                                   Indicator=programme.label(code)))
-    kpi = pd.DataFrame(kpi_rows).set_index("code")
-
-    by_project = totals(upto, "Projectcode")
-    project_rows = []
-    for code, project in shown_projects(programme).iterrows():
-        realised = {lab: _number(by_project.at[code, lab]) if code in by_project.index else 0
-                    for lab in labels}
-        stuur = project["stuurindicator"]
-        target = None
-        if stuur and peildatum >= project["start"]:
-            target = targets.at(code, stuur, peildatum)
-        expected = (None if target is None
-                    else target * elapsed_share(project["start"], project["eind"], peildatum))
-        main = realised[programme.label(stuur)] if stuur else 0
-        project_rows.append(_light_row(programme, main, target, expected, code=code,
-                                       Projectcode=code, Project=project["naam"], **realised))
-    projects = pd.DataFrame(project_rows)
-    projects = projects.set_index("code") if len(projects) else projects
-
-    by_municipality = totals(upto, "Gemeente")
-    delivered = upto.groupby("Gemeente")["Periode"].nunique() if len(upto) else pd.Series()
-    municipality_rows = []
-    for name in programme.municipalities.index:
-        row = {"Gemeente": name, "CBS-code": programme.cbs_code(name)}
-        for lab in labels:
-            row[lab] = (_number(by_municipality.at[name, lab])
-                        if name in by_municipality.index else 0)
-        row["Kwartalen geleverd"] = int(delivered.get(name, 0))
-        municipality_rows.append(row)
-    municipalities = pd.DataFrame(municipality_rows).set_index("Gemeente", drop=False)
-
-    trend_rows = []
-    for period in periods:
-        end = period_end(period)
-        row: dict[str, object] = {"Kwartaal": period, "Kwartaaleinde": end}
-        for code in programme.kpi_codes:
-            label = programme.label(code)
-            row[(code, "realised")] = (
-                _number(by_end.loc[by_end.index <= pd.Timestamp(end), label].sum())
-                if end <= peildatum else None)
-            target = targets.at("", code, end)
-            row[(code, "expected")] = (
-                None if target is None
-                else target * elapsed_share(programme.start, programme.end, end))
-        trend_rows.append(row)
-    trend = pd.DataFrame(trend_rows).set_index("Kwartaal", drop=False)
-    return Figures(peilperiode, peildatum, kpi, projects, municipalities, trend)
-
-
-def shown_projects(programme) -> pd.DataFrame:
-    """Projects on the Dashboard: every project of the programme that is not on hold."""
-    return programme.projects[programme.projects["status"] != "on hold"]
-
-
-def _light_row(programme, realised: float, target: float | None, expected: float | None,
-               **fields: object) -> dict[str, object]:
-    ratio = realised / expected if expected is not None and expected > 0 else None
-    return {**fields, "Gerealiseerd": realised,
-            "Doel": NVT if target is None else target,
-            "Verwacht": NVT if expected is None else expected,
-            "Percentage": NVT if ratio is None else ratio,
-            "Stoplicht": programme.traffic_light(ratio)}
-
-
-class _Targets:
-    """Sum of the targets valid at a date (what the SUMIFS over tblDoelen computes), per
-    (project, indicator): grouped once, as a dashboard asks for every project."""
-
-    def __init__(self, targets: pd.DataFrame) -> None:
-        self._by_key: dict[tuple[str, str], list[tuple[date, date, float]]] = {}
-        for row in targets[["project", "indicator", "geldig_vanaf", "geldig_tot",
-                            "doel"]].itertuples(index=False):
-            self._by_key.setdefault((row.project, row.indicator), []).append(
-                (row.geldig_vanaf, row.geldig_tot, row.doel))
-
-    def at(self, project: str, indicator: str, day: date) -> float | None:
-        valid = [doel for start, end, doel in self._by_key.get((project, indicator), ())
-                 if start <= day <= end]
-        return _number(sum(valid)) if valid else None
-
-
-def _number(value: object) -> float | int:
-    number = float(value)
-    return int(number) if number.is_integer() else number
 
 
 # -- styles -------------------------------------------------------------------------------
@@ -670,7 +541,7 @@ def write_gemeenten(workbook, styles: Styles, consolidation, figures: Figures) -
         if column in labels:
             specs.append({"header": column, "header_format": styles.header_right,
                           "total_function": f"=SUM({letter}{first + 1}:{letter}{last + 1})",
-                          "total_value": _number(totals[column])})
+                          "total_value": int_if_whole(totals[column])})
         else:
             specs.append({"header": column, "header_format": styles.header_right})
     add_table(sheet, header, 0, columns, "tblGemeenten", rows=rows, style="Table Style Medium 2",
@@ -684,7 +555,7 @@ def write_gemeenten(workbook, styles: Styles, consolidation, figures: Figures) -
     for j, column in enumerate(labels):
         letter = xl_col_to_name(2 + j)
         sheet.write_formula(total_row, 2 + j, f"=SUM({letter}{first + 1}:{letter}{last + 1})",
-                            styles.total, _cached(_number(totals[column])))
+                            styles.total, _cached(int_if_whole(totals[column])))
     sheet.write_blank(total_row, 2 + len(labels), None, styles.total)
     sheet.write_string(total_row + 2, 0, "Het totaal is gelijk aan 'Gerealiseerd' op het "
                                          "Dashboard.", styles.note)

@@ -10,25 +10,23 @@ Every run writes the same bytes (and file times), so the master's register (its 
 column) and the guide's pictures do not change from one run to the next: the document
 properties and zip timestamps come from the demo's own dates, never from the clock. The
 template's creation date is its period's first day (:func:`~xlmonitor.template.build_template`),
-XlsxWriter fixes its zip timestamps itself, and :func:`_save_filled_in` does both for the files
-openpyxl saves.
+XlsxWriter fixes its zip timestamps itself, and :func:`~xlmonitor.reproducible.save_workbook`
+does both for the files openpyxl saves.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
-import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
 import xlsxwriter
-from openpyxl.xml.functions import tostring
 
 from xlmonitor.periods import period_end, periods_between, split_period
 from xlmonitor.programme import INDICATOR_CODES, Programme
+from xlmonitor.reproducible import save_workbook
 from xlmonitor.template import build_template, template_file_name
 
 PERIODS = periods_between("2020-Q3", "2022-Q2")
@@ -138,31 +136,6 @@ def _set_mtime(path: Path, day: date) -> None:
     os.utime(path, (stamp, stamp))
 
 
-#: Every zip member's timestamp in the files openpyxl saves: 1 January 1980, as Excel and
-#: XlsxWriter write it.
-_ZIP_MEMBER_TIME = (1980, 1, 1, 0, 0, 0)
-_CORE_PROPERTIES = "docProps/core.xml"
-
-
-def _save_filled_in(workbook: openpyxl.Workbook, path: Path, saved_at: datetime) -> None:
-    """Save ``workbook`` to ``path`` as the same bytes on every run.
-
-    openpyxl's save stamps the clock into ``docProps/core.xml`` (``dcterms:modified``) and
-    zipfile stamps it into every member; here the document was last saved at ``saved_at`` and
-    every member carries :data:`_ZIP_MEMBER_TIME`. Members, order and contents stay openpyxl's.
-    """
-    saved = io.BytesIO()
-    workbook.save(saved)
-    workbook.properties.modified = saved_at
-    core = tostring(workbook.properties.to_tree())  # what openpyxl's save writes there
-    with zipfile.ZipFile(saved) as source, \
-            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            data = core if info.filename == _CORE_PROPERTIES else source.read(info)
-            target.writestr(zipfile.ZipInfo(info.filename, _ZIP_MEMBER_TIME), data,
-                            compress_type=zipfile.ZIP_DEFLATED)
-
-
 # -- the standard template, filled in -------------------------------------------------------
 
 def _fill_template(programme, municipality, period, rows, path: Path, *, filled_on: date,
@@ -184,7 +157,7 @@ def _fill_template(programme, municipality, period, rows, path: Path, *, filled_
             sheet.cell(row, 3 + offset).value = value
         if remarks and code in remarks:
             sheet.cell(row, 7).value = remarks[code]
-    _save_filled_in(workbook, path, _saved_at(filled_on))
+    save_workbook(workbook, path, saved_at=_saved_at(filled_on))
     _set_mtime(path, filled_on)
     return path
 

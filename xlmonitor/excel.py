@@ -43,6 +43,7 @@ from xlmonitor.consolidate import (
     matrix_for_periods,
 )
 from xlmonitor.errors import UsageError, XlmonitorError
+from xlmonitor.privacy import shown_file_name
 
 __all__ = [
     "SETTINGS",
@@ -290,8 +291,8 @@ def table_values(consolidation) -> dict[str, list[list[Any]]]:
     """Table name → body rows (no header), in the columns of :data:`TABLES`: the same values
     :mod:`xlmonitor.publish` writes into those tables."""
     return {
-        "tblData": _rows(consolidation.data, DATA_COLUMNS),
-        "tblInzendingen": _rows(consolidation.register, REGISTER_COLUMNS),
+        "tblData": _rows(consolidation.shown_data(), DATA_COLUMNS),
+        "tblInzendingen": _rows(consolidation.shown_register(), REGISTER_COLUMNS),
         "tblBevindingen": _rows(consolidation.findings_frame(), FINDING_COLUMNS),
     }
 
@@ -431,6 +432,7 @@ def consolideer(book=None, *, now: datetime | None = None):
     message = summary_message(result, settings.feedback, written)
     if failed:
         message += (f"\n\nTerugkoppeling niet geschreven voor {len(failed)} bestand(en), "
-                    f"onder meer {failed[0]}: is de map {settings.feedback} alleen-lezen?")
+                    f"onder meer {shown_file_name(failed[0])}: is de map "
+                    f"{settings.feedback} alleen-lezen?")
     book.app.alert(message, title=TITLE, mode="info")
     return result

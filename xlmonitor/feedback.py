@@ -14,11 +14,18 @@ only the ``Controle`` sheet, without links; a bad source never raises. A source 
 as unreadable or over a limit is not opened at all (a zip or entity bomb stays closed).
 
 Personal data (:mod:`xlmonitor.privacy`: BSN, e-mail address, phone number) is masked in every
-cell value and comment of the copy and in every message, whatever ``mask`` says.
+cell value and comment of the copy, its document properties and every message, whatever
+``mask`` says; also in the source's *name*, wherever the copy shows it and in the copy's own
+name (:func:`feedback_path`).
+
+The same source and findings give the same bytes on every run: the copy says it was saved when
+the source was (the source's modification time, :func:`~xlmonitor.reproducible.save_workbook`),
+not when xlmonitor ran.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import math
@@ -27,6 +34,7 @@ import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -43,6 +51,7 @@ from xlmonitor import privacy
 from xlmonitor.atomic import replace_atomically
 from xlmonitor.errors import UsageError, WriteError
 from xlmonitor.findings import Finding
+from xlmonitor.reproducible import save_workbook, utc_time
 
 __all__ = [
     "COMMENT_AUTHOR",
@@ -104,8 +113,25 @@ class _Row:
 
 
 def feedback_path(source: Path, outdir: Path) -> Path:
-    """Where the feedback copy of ``source`` goes: ``<outdir>/<source stem>.controle.xlsx``."""
-    return Path(outdir) / f"{Path(source).stem}{SUFFIX}"
+    """Where the feedback copy of ``source`` goes: ``<outdir>/<source stem>.controle.xlsx``.
+
+    A stem with personal data in it is masked, with ``x`` (Windows allows no ``*`` in a file
+    name), and gets the first 8 hex digits of the source's sha256 (as in the register's
+    ``sha256`` column): two names can mask to the same text, and one copy must not overwrite
+    the other. A digest of the *name* would not do: the masked digits leave few enough
+    candidates to try them all.
+    """
+    source = Path(source)
+    stem = source.stem
+    shown = privacy.shown_file_name(source.name)
+    if shown != source.name:
+        stem = Path(shown).stem.replace("*", "x")
+        try:
+            with open(source, "rb") as handle:
+                stem += "-" + hashlib.file_digest(handle, "sha256").hexdigest()[:8]
+        except OSError:  # gone or unreadable: the copy, if any, only lists the findings
+            pass
+    return Path(outdir) / f"{stem}{SUFFIX}"
 
 
 def write_feedback_copy(
@@ -127,7 +153,8 @@ def write_feedback_copy(
     source, outdir = Path(source), Path(outdir)
     if outdir.resolve() == source.resolve().parent:
         raise FeedbackInInboxError(
-            f"De map voor terugkoppeling ({outdir}) is de map van het bestand {source.name} "
+            f"De map voor terugkoppeling ({outdir}) is de map van het bestand "
+            f"{privacy.shown_file_name(source.name)} "
             "(de inbox); kies een andere map, controlebestanden komen nooit in de inbox."
         )
     target = feedback_path(source, outdir)
@@ -139,6 +166,7 @@ def write_feedback_copy(
         return None
 
     rows = [_Row(f, (mask or _identity)(privacy.mask_text(f.message))) for f in findings]
+    saved_at = _saved_at(source)
     if any(f.code in _NOT_OPENED for f in findings):
         workbook, note = None, _unreadable(source)
     else:
@@ -148,7 +176,7 @@ def write_feedback_copy(
             _mask_personal_data(workbook)
             _mark_cells(workbook, rows)
             _add_control_sheet(workbook, source, rows, note)
-            return _save(workbook, target)
+            return _save(workbook, target, saved_at)
         except WriteError:
             raise
         except Exception:  # a workbook openpyxl reads but cannot write back
@@ -162,11 +190,20 @@ def write_feedback_copy(
     workbook = Workbook()
     workbook.remove(workbook.active)
     _add_control_sheet(workbook, source, rows, note)
-    return _save(workbook, target)
+    return _save(workbook, target, saved_at)
 
 
 def _identity(text: str) -> str:
     return text
+
+
+def _saved_at(source: Path) -> datetime:
+    """The time the copy claims: the source's modification time, so the same inbox gives the
+    same copy. A source that cannot be looked at: the zip format's first day."""
+    try:
+        return utc_time(source.stat().st_mtime)
+    except OSError:
+        return datetime(1980, 1, 1)
 
 
 # --------------------------------------------------------------------------- reading
@@ -174,7 +211,8 @@ def _identity(text: str) -> str:
 
 def _unreadable(source: Path) -> str:
     return (
-        f"Uw bestand {source.name} kon niet als Excel-werkmap worden geopend; daarom staan "
+        f"Uw bestand {privacy.shown_file_name(source.name)} kon niet als Excel-werkmap "
+        "worden geopend; daarom staan "
         "hieronder alleen de meldingen, zonder koppelingen naar de cellen."
     )
 
@@ -202,7 +240,8 @@ def _open_source(source: Path) -> tuple[Workbook | None, str]:
     note = ""
     if source.suffix.lower() in {".xlsm", ".xltm"} or "xl/vbaProject.bin" in names:
         note = (
-            f"Uw bestand {source.name} bevat macro's. Deze kopie is opgeslagen als .xlsx "
+            f"Uw bestand {privacy.shown_file_name(source.name)} bevat macro's. Deze kopie is "
+            "opgeslagen als .xlsx "
             "zonder macro's, zodat hij veilig kan worden gemaild; in uw eigen bestand blijven "
             "ze staan."
         )
@@ -212,8 +251,18 @@ def _open_source(source: Path) -> tuple[Workbook | None, str]:
 # --------------------------------------------------------------------------- marking
 
 
+#: Text fields of docProps/core.xml (File > Info in Excel): a title can name a client too.
+_PROPERTIES = ("title", "subject", "description", "keywords", "category", "creator",
+               "lastModifiedBy", "identifier", "contentStatus")
+
+
 def _mask_personal_data(workbook: Workbook) -> None:
-    """Mask every BSN, e-mail address and phone number in the copy's cells and comments."""
+    """Mask every BSN, e-mail address and phone number in the copy's cells and comments, and
+    in its document properties."""
+    for name in _PROPERTIES:
+        value = getattr(workbook.properties, name, None)
+        if isinstance(value, str):
+            setattr(workbook.properties, name, privacy.mask_text(value))
     for ws in workbook.worksheets:
         # ws._cells holds the stored cells only; iter_rows() would create every empty cell
         # of the used range.
@@ -378,7 +427,8 @@ def _add_control_sheet(workbook: Workbook, source: Path, rows: list[_Row], note:
 
     for column, (_, width) in enumerate(_COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(column)].width = width
-    _text(ws.cell(1, 1), f"Controle van {source.name}").font = _TITLE_FONT
+    _text(ws.cell(1, 1), f"Controle van {privacy.shown_file_name(source.name)}").font = \
+        _TITLE_FONT
     verdict = _text(ws.cell(2, 1), _verdict(errors, len(rows) - errors))
     verdict.font = Font(name=_FONT_NAME, bold=True, size=12, color=_FONT_COLOUR[bool(errors)])
     intro = [_how_to_use(has_links=any(r.target for r in rows))]
@@ -512,10 +562,14 @@ def _text(cell: Cell, value: str) -> Cell:
 # --------------------------------------------------------------------------- writing
 
 
-def _save(workbook: Workbook, target: Path) -> Path:
-    """Save beside ``target`` and replace it in one step: never a half-written copy."""
+def _save(workbook: Workbook, target: Path, saved_at: datetime) -> Path:
+    """Save beside ``target`` and replace it in one step: never a half-written copy. The copy
+    says it was created and last saved at ``saved_at``, whatever the clock says, so a re-run
+    gives the same bytes. (Not the source's own creation date: openpyxl fills in "now" when a
+    source has none, and cannot tell which it did.)"""
     try:
-        return replace_atomically(target, workbook.save)
+        return replace_atomically(target, lambda tmp: save_workbook(
+            workbook, tmp, saved_at=saved_at, created=saved_at))
     except OSError as exc:
         raise WriteError(
             f"Het controlebestand {target} kan niet worden geschreven ({exc}); "

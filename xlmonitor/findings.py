@@ -3,6 +3,10 @@
 A :class:`Finding` names the file, sheet and A1 cell, a kebab-case ``code`` and a Dutch
 ``message`` rendered from the editable catalogue ``messages.csv`` (code, ernst, titel,
 melding). ``detail`` is English, for developers, and never shown to municipal staff.
+
+``file`` is the file's name as xlmonitor shows it: personal data in it (a colleague naming the
+file after a client's BSN) is masked (:func:`xlmonitor.privacy.shown_file_name`), here and in
+the message. The real name stays with the submission (``Submission.path``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
+
+from xlmonitor.privacy import shown_file_name
 
 ERROR = "fout"  # blocks the submission
 WARNING = "waarschuwing"  # reported, does not block
@@ -82,7 +88,7 @@ def finding(
 ) -> Finding:
     """Build a finding from the catalogue. ``params`` fill the Dutch template."""
     entry = catalogue()[code]
-    file_name = Path(file).name if file else ""
+    file_name = shown_file_name(Path(file).name) if file else ""
     values = _Blank({k: "" if v is None else str(v) for k, v in params.items()})
     values.setdefault("file", file_name)
     values.setdefault("sheet", sheet)

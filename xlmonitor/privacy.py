@@ -13,7 +13,9 @@ What counts (DESIGN.md, "Never"):
 
 The value itself never travels: findings show it masked (``*****6782``, ``j***@***.nl``,
 ``********78``), :func:`mask_text` masks remarks in the master, finding messages and details
-(so also ``--json``), log lines and the feedback copy's cells.
+(so also ``--json``), log lines and the feedback copy's cells. A file *name* with personal
+data (a colleague naming the file after a client) is shown masked everywhere
+(:func:`shown_file_name`) and reported (``persoonsgegevens-bestandsnaam``).
 
 Scanning is cheap: the strings of a sheet are joined and searched with one regular expression
 (C speed); only numbers between 10,000,000 and 999,999,999 are tested one by one.
@@ -26,8 +28,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import chain
+from typing import TYPE_CHECKING
 
-from xlmonitor.findings import Finding
+if TYPE_CHECKING:  # findings masks the file names it records with this module
+    from xlmonitor.findings import Finding
 
 BSN, EMAIL, PHONE = "bsn", "e-mail", "telefoon"
 
@@ -40,11 +44,13 @@ KIND_TEXT = {BSN: "een burgerservicenummer (BSN)", EMAIL: "een e-mailadres",
 _BSN = re.compile(r"(?<!\d)(?<!\d[.,])(?:\d{4}([ .]?)\d{2}\1\d{3}|\d{3}([ .])\d{3}\2\d{3})(?!\d)",
                   re.ASCII)
 _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,}")
-_PHONE = re.compile(r"""(?<![\w+])(?:
+# Not part of a word or a longer number; an underscore separates, as in file names
+# (``Laren_0612345678.xlsx``).
+_PHONE = re.compile(r"""(?<![A-Za-z0-9+])(?:
       (?:\+|00)31[ \-.]?(?:\(0\)[ \-.]?)?[1-9](?:[ \-.]?\d){8}   # +31 6 12345678, 0031 35 ...
     | \(0\d{1,3}\)[ \-.]?\d(?:[ \-.]?\d){4,7}                     # (035) 123 45 67
     | 0[1-9](?:[ \-.]?\d){8}                                      # 06-12345678, 035-1234567
-    )(?![\w])""", re.X | re.ASCII)
+    )(?![A-Za-z0-9])""", re.X | re.ASCII)
 _HINT = re.compile(r"[\d@]")  # no digit and no @: nothing to mask
 _SEPARATOR = "\x00"  # joins a sheet's strings: no pattern matches across it
 # The shape of a text: digits → "0", space and dot → ".", anything else → "x". A BSN in any
@@ -120,6 +126,24 @@ def mask_text(text: str) -> str:
     return _BSN.sub(_bsn_match, text) if _may_hold_bsn(text) else text
 
 
+# A spreadsheet's extension is kept out of the masking: an e-mail pattern would take
+# ``j.jansen@laren.nl.xlsx`` for one address.
+_SPREADSHEET_SUFFIX = re.compile(r"\.(?:xls[xmb]?|xlt[xm]?|ods|csv)$", re.I)
+
+
+def _stem_and_suffix(name: str) -> tuple[str, str]:
+    match = _SPREADSHEET_SUFFIX.search(name)
+    return (name[:match.start()], match.group()) if match else (name, "")
+
+
+def shown_file_name(name: str) -> str:
+    """A file name (or a list of them) as xlmonitor shows it anywhere (master, findings,
+    feedback copy, JSON, log): personal data masked (``Laren_*****6782.xlsx``). Where a name is
+    a key, the real name is kept and this is applied on output only."""
+    stem, suffix = _stem_and_suffix(name)
+    return mask_text(stem) + suffix
+
+
 def mask_value(value: object) -> object:
     """A cell value with personal data masked: text is masked in place; a number that is a
     BSN becomes its masked text. Anything else is returned as is."""
@@ -131,12 +155,14 @@ def mask_value(value: object) -> object:
 
 
 def mask_finding(item: Finding) -> Finding:
-    """The finding with its message, detail and parameters masked."""
-    message, detail = mask_text(item.message), mask_text(item.detail)
+    """The finding with its file name, message, detail and parameters masked."""
+    file, message, detail = shown_file_name(item.file), mask_text(item.message), \
+        mask_text(item.detail)
     params = {k: mask_text(v) for k, v in item.params.items()}
-    if message == item.message and detail == item.detail and params == item.params:
+    if file == item.file and message == item.message and detail == item.detail and \
+            params == item.params:
         return item
-    return replace(item, message=message, detail=detail, params=params)
+    return replace(item, file=file, message=message, detail=detail, params=params)
 
 
 def _number_is_bsn(value: float) -> bool:
@@ -184,6 +210,20 @@ def find_contact_data(text: str) -> list[tuple[str, str]]:
     found += [(PHONE, mask_phone(m.group())) for m in _PHONE.finditer(text)
               if _is_phone(m.group())]
     return found
+
+
+def find_in_file_name(name: str) -> list[tuple[str, str]]:
+    """(kind, masked) of every BSN, e-mail address and phone number in a file name, in the
+    order they appear. The masked name itself is :func:`shown_file_name`."""
+    if not name or not _HINT.search(name):
+        return []
+    name, _ = _stem_and_suffix(name)
+    found = [(m.start(), BSN, mask_bsn(m.group())) for m in _BSN.finditer(name)
+             if is_bsn(m.group())]
+    found += [(m.start(), EMAIL, mask_email(m.group())) for m in _EMAIL.finditer(name)]
+    found += [(m.start(), PHONE, mask_phone(m.group())) for m in _PHONE.finditer(name)
+              if _is_phone(m.group())]
+    return [(kind, masked) for _, kind, masked in sorted(found)]
 
 
 def _cell(index: int, width: int) -> str:

@@ -11,6 +11,8 @@ Guarantees:
   with :func:`os.replace`;
 * the same consolidation gives the same bytes (fixed creation time, fixed zip timestamps,
   no "now" unless ``generated_at`` is passed);
+* no personal data in a file name reaches the master: the register, the Data sheet and the
+  findings show such names masked (:meth:`Consolidation.shown_register`, ...);
 * no value from a submission becomes a formula: every submitted string is written with
   ``write_string`` and the workbook has ``strings_to_formulas`` off. Strings starting with
   ``= + - @`` also get Excel's quote prefix, so editing the cell in Excel keeps it text.
@@ -45,13 +47,13 @@ from xlmonitor.dashboard import (
     SLATE,
     Styles,
     add_table,
-    compute_figures,
     excel_serial,
     write_dashboard,
     write_gemeenten,
 )
 from xlmonitor.datasheet import RISKY_START, add_data_sheet, write_package
 from xlmonitor.errors import UsageError, WriteError
+from xlmonitor.figures import compute_figures
 from xlmonitor.periods import parse_period, period_end
 
 __all__ = ["write_master", "default_generated_at"]
@@ -201,7 +203,7 @@ def _write_workbook(target: Path, consolidation, peilperiode: str, periods: list
         write_gemeenten(workbook, styles, consolidation, figures)
         _write_inzendingen(workbook, styles, consolidation, periods)
         _write_validatie(workbook, styles, consolidation)
-        data_rows = add_data_sheet(workbook, styles, consolidation.data)
+        data_rows = add_data_sheet(workbook, styles, consolidation.shown_data())
         write_doelen(workbook, styles, programme, periods, layout)
         if settings is not None:
             from xlmonitor.excel import write_settings_sheet  # does not import xlwings
@@ -461,7 +463,7 @@ def _write_inzendingen(workbook, styles: Styles, consolidation, periods: list[st
     sheet.write_string(top - 1, 0, "Bestanden in de inbox", styles.section)
     for c in range(1, last_col + 1):
         sheet.write_blank(top - 1, c, None, styles.section)
-    register = consolidation.register
+    register = consolidation.shown_register()  # file names with personal data masked
     add_table(sheet, top, 0, REGISTER_COLUMNS, "tblInzendingen", rows=len(register),
               style="Table Style Light 9", styles=styles,
               numeric=("Fouten", "Waarschuwingen"))

@@ -49,7 +49,7 @@ from xlmonitor.cache import SubmissionCache
 from xlmonitor.consolidate import Consolidation, consolidate, inbox_files
 from xlmonitor.errors import UsageError, WriteError, XlmonitorError
 from xlmonitor.masterfile import refuse_if_open, remove_leftovers, replace_master
-from xlmonitor.privacy import mask_text
+from xlmonitor.privacy import mask_text, shown_file_name
 from xlmonitor.settings import Settings, default_jobs
 
 __all__ = ["RunResult", "run_consolidation", "schedule_commands", "watch"]
@@ -64,8 +64,8 @@ class RunResult:
     changed: bool                       # False: the new master equalled the old one
     archived: Path | None = None        # where the previous master was copied
     feedback: list[Path] = field(default_factory=list)
-    feedback_failed: list[str] = field(default_factory=list)
-    in_transit: list[str] = field(default_factory=list)
+    feedback_failed: list[str] = field(default_factory=list)  # file names (real: keys)
+    in_transit: list[str] = field(default_factory=list)       # file names (real: keys)
     seconds: float = 0.0
 
     @property
@@ -80,7 +80,9 @@ class RunResult:
         return 1 if self.summary()["afgekeurd"] or self.summary()["fouten"] else 0
 
     def summary(self) -> dict:
-        result, register = self.consolidation, self.consolidation.register
+        """The run in a few figures and lists (``--json``); file names as xlmonitor shows them
+        (personal data masked)."""
+        result, register = self.consolidation, self.consolidation.shown_register()
         by_status = {s: register.loc[register["Status"] == s, "Bestand"].tolist()
                      for s in ("ontvangen", "afgekeurd", "vervangen")}
         return {
@@ -91,14 +93,14 @@ class RunResult:
             "geaccepteerd": by_status["ontvangen"],
             "afgekeurd": by_status["afgekeurd"],
             "vervangen": by_status["vervangen"],
-            "in_aanvoer": self.in_transit,
+            "in_aanvoer": [shown_file_name(name) for name in self.in_transit],
             "overig": register.loc[~register["Status"].isin(list(by_status)),
                                    ["Bestand", "Status"]].values.tolist(),
             "rijen": len(result.data),
             "bevindingen": len(result.findings),
             "fouten": sum(f.is_error for f in result.findings),
             "terugkoppeling": [str(p) for p in self.feedback],
-            "terugkoppeling_mislukt": self.feedback_failed,
+            "terugkoppeling_mislukt": [shown_file_name(name) for name in self.feedback_failed],
             "log": str(self.settings.log),
         }
 
@@ -110,8 +112,8 @@ class RunResult:
         lines.append(f"  {len(s['geaccepteerd'])} bestand(en) verwerkt, {len(s['afgekeurd'])} "
                      f"afgekeurd, {len(s['vervangen'])} vervangen; {s['rijen']} rijen, "
                      f"{s['bevindingen']} bevinding(en).")
-        if self.in_transit:
-            lines.append(f"  In aanvoer, de volgende keer verwerkt: {', '.join(self.in_transit)}")
+        if s["in_aanvoer"]:
+            lines.append(f"  In aanvoer, de volgende keer verwerkt: {', '.join(s['in_aanvoer'])}")
         matrix = self.consolidation.matrix
         for period in matrix.columns[(matrix == "ontbreekt").any()]:
             absent = matrix.index[matrix[period] == "ontbreekt"].tolist()
@@ -121,7 +123,7 @@ class RunResult:
         if self.feedback:
             lines.append(f"  Terugkoppeling: {len(self.feedback)} bestand(en) in "
                          f"{self.settings.feedback}")
-        for name in self.feedback_failed:
+        for name in s["terugkoppeling_mislukt"]:
             lines.append(f"  Terugkoppeling voor {name} kon niet worden geschreven.")
         return lines
 
@@ -204,13 +206,13 @@ def _file_lines(result: Consolidation) -> Iterator[str]:
     for row in result.register.to_dict("records"):
         name, status, other = row["Bestand"], row["Status"], row["Vervangen door"]
         codes = Counter(f.code for f in result.file_findings.get(name, []))
-        parts = [f"bestand '{name}'", f"gemeente {row['Gemeente'] or '-'}",
+        parts = [f"bestand '{shown_file_name(name)}'", f"gemeente {row['Gemeente'] or '-'}",
                  f"periodes {row['Periodes'] or '-'}", f"status {status}",
                  f"{row['Fouten']} fout(en), {row['Waarschuwingen']} waarschuwing(en)"]
         if status == "overgeslagen":
             parts.append(f"reden: {other}")  # for skipped files the column holds the reason
         elif other:
-            parts.append(f"vervangen door {other}")
+            parts.append(f"vervangen door {shown_file_name(other)}")
         if codes:
             parts.append("codes " + ", ".join(f"{c}×{n}" for c, n in sorted(codes.items())))
         yield " · ".join(parts)
@@ -374,7 +376,8 @@ def _write_feedback(settings: Settings, result: RunResult, log: logging.Logger) 
             path = write_feedback_copy(validation.submission.path, findings, settings.feedback)
         except Exception as exc:  # one copy must not stop the others
             reason = str(exc) if isinstance(exc, WriteError) else type(exc).__name__
-            log.error(f"terugkoppeling voor '{name}' niet geschreven: {reason}")
+            log.error(f"terugkoppeling voor '{shown_file_name(name)}' niet geschreven: "
+                      f"{reason}")
             result.feedback_failed.append(name)
             continue
         if path is not None:
@@ -423,7 +426,8 @@ class _Progress:
             if self.step is not None:
                 self.step()
             elif self.echo is not None:
-                self.echo(f"  ingelezen {self.done}/{self.total}: {path.name}")
+                self.echo(f"  ingelezen {self.done}/{self.total}: "
+                          f"{shown_file_name(path.name)}")
 
     def close(self) -> None:
         if self.stop is not None:

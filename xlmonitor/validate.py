@@ -11,7 +11,8 @@ missing-value strategy; ``niveau`` is ``rij`` (each quarter on its own) or ``cum
 when ``history`` is given, as consolidation does — a lone file cannot know its earlier quarters).
 
 Personal data (:mod:`xlmonitor.privacy`): a BSN intake found in any cell is a
-``persoonsgegevens`` error, an e-mail address or phone number in a remark a warning. Every
+``persoonsgegevens`` error, an e-mail address or phone number in a remark a warning; the same
+in the file's name is ``persoonsgegevens-bestandsnaam`` (a BSN an error). Every
 finding's message and detail and the clean rows' ``toelichting`` are masked, so nothing
 personal reaches the master, a feedback copy or ``--json``.
 """
@@ -89,6 +90,8 @@ def validate_submissions(submissions: list[Submission], programme: Programme, *,
     for nr, sub in enumerate(submissions):
         if sub.rows.empty and not any(f.is_error for n, f in found if n == nr):
             found.append((nr, finding("bestand-leeg", file=sub.path, detail="no data rows")))
+    # After the emptiness check: a name is no reason for a file to be empty.
+    found += [(nr, f) for nr, sub in enumerate(submissions) for f in _file_name_findings(sub)]
     cleans: dict[int, pd.DataFrame] = {}
     if filled:
         paths = [sub.path for sub in submissions]
@@ -197,6 +200,18 @@ def _personal_data_findings(submission: Submission) -> list[Finding]:
                         severity=WARNING, kind=privacy.KIND_TEXT[kind], value=masked,
                         detail=f"{kind} {masked} in a remark"))
     return result
+
+
+def _file_name_findings(submission: Submission) -> list[Finding]:
+    """``persoonsgegevens-bestandsnaam``: a BSN in the file's name (error: the file counts
+    once it has been saved under another name, which is what the privacy officer wants of a
+    file on the shared drive), an e-mail address or phone number (warning). The finding, like
+    every finding, shows the name masked."""
+    return [finding("persoonsgegevens-bestandsnaam", file=submission.path,
+                    severity=None if kind == privacy.BSN else WARNING,
+                    kind=privacy.KIND_TEXT[kind], value=masked,
+                    detail=f"{kind} {masked} in the file name")
+            for kind, masked in privacy.find_in_file_name(submission.path.name)]
 
 
 def _masked_remark(value: object) -> object:
