@@ -35,7 +35,7 @@ from synthetic import (
 
 from xlmonitor import libreoffice, publish
 from xlmonitor.consolidate import DATA_COLUMNS, FINDING_COLUMNS, REGISTER_COLUMNS
-from xlmonitor.dashboard import GREEN, ORANGE, RED
+from xlmonitor.dashboard import GREEN, NOT_REPORTED, ORANGE, RED
 from xlmonitor.errors import UsageError, WriteError
 from xlmonitor.findings import Finding
 from xlmonitor.periods import elapsed_share, period_end
@@ -286,6 +286,28 @@ def test_libreoffice_recalculation_equals_pandas(soffice, consolidation, tmp_pat
     assert len(stale) > 20, "the premise: cached values belong to the other peilperiode"
     recalculated = libreoffice.recalculate(chosen, tmp_path / "gekozen-lo.xlsx")
     assert mismatches(recalculated, refs, independent_figures(consolidation, PEIL_B)) == []
+
+
+def test_a_quarter_nobody_reported_says_so(soffice, consolidation, tmp_path):
+    """Every programme quarter can be chosen; for one without figures Dashboard C5 says why
+    the lights are red — cached by publish and recalculated by LibreOffice either way."""
+    future = consolidation.periods[-1]
+    assert future not in set(consolidation.data["Periode"])
+
+    def note(path: Path) -> str:
+        workbook = openpyxl.load_workbook(path, data_only=True)
+        try:
+            return workbook["Dashboard"]["C5"].value or ""
+        finally:
+            workbook.close()
+
+    reported = write(consolidation, tmp_path, name="gemeld.xlsx", peilperiode=PEIL_A)
+    ahead = write(consolidation, tmp_path, name="later.xlsx", peilperiode=future)
+    assert (note(reported), note(ahead)) == ("", NOT_REPORTED)
+    to_future = set_peilperiode_in_file(reported, tmp_path / "naar-later.xlsx", future)
+    to_past = set_peilperiode_in_file(ahead, tmp_path / "naar-gemeld.xlsx", PEIL_A)
+    assert note(libreoffice.recalculate(to_future, tmp_path / "a-lo.xlsx")) == NOT_REPORTED
+    assert note(libreoffice.recalculate(to_past, tmp_path / "b-lo.xlsx")) == ""
 
 
 # -- (c) formula injection ------------------------------------------------------------------

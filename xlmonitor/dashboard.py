@@ -86,6 +86,7 @@ class Styles:
         self.title = add({**base, "bold": True, "font_size": 18, "font_color": NAVY})
         self.subtitle = add({**base, "font_size": 12, "font_color": SLATE})
         self.note = add({**base, "italic": True, "font_color": SLATE})
+        self.warning = add({**base, "bold": True, "font_color": "#C00000"})
         self.section = add({**base, "bold": True, "font_size": 12, "font_color": NAVY,
                             "bottom": 2, "bottom_color": NAVY})
         self.label = add({**base, "bold": True})
@@ -186,6 +187,11 @@ def light_formula(percentage: str, thresholds: list[tuple[str, str]]) -> str:
     return f'IF(ISNUMBER({percentage}),{inner},"{NVT}")'
 
 
+#: Dashboard C5 when no file reports the chosen peilperiode.
+NOT_REPORTED = ("Let op: over dit kwartaal zijn nog geen cijfers aangeleverd; de stoplichten "
+                "zijn daardoor te streng.")
+
+
 def realised_formula(label: str, *criteria: tuple[str, str], at: str = "Peildatum") -> str:
     parts = "".join(f",tblData[{column}],{value}" for column, value in criteria)
     return f'SUMIFS(tblData[{_escape(label)}]{parts},tblData[Kwartaaleinde],"<="&{at})'
@@ -261,6 +267,14 @@ def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
     sheet.write_formula(
         4, 1, "=DATE(VALUE(LEFT(B4,4)),VALUE(RIGHT(B4,1))*3+1,1)-1", styles.input_date,
         excel_serial(figures.peildatum))
+    # A quarter nobody has reported yet can be chosen (every quarter of the programme is in
+    # the list, so the Consolideer button can show a new one): say so, because its expected
+    # targets have grown while its figures have not, and the lights turn red for nothing.
+    reported = "Periode" in consolidation.data and \
+        figures.peilperiode in set(consolidation.data["Periode"].tolist())
+    sheet.write_formula(
+        4, 2, f'=IF(COUNTIF(tblData[Periode],{PEILPERIODE_CELL})=0,"{NOT_REPORTED}","")',
+        styles.warning, "" if reported else NOT_REPORTED)
     workbook.define_name("Peilperiode", f"=Dashboard!{PEILPERIODE_CELL}")
     workbook.define_name("Peildatum", f"=Dashboard!{PEILDATUM_CELL}")
     if with_button:
