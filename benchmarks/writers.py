@@ -43,8 +43,8 @@ def _write_data_cells(workbook, styles, data: pd.DataFrame) -> None:
     from xlmonitor.consolidate import DATA_COLUMNS
     from xlmonitor.dashboard import EXCEL_EPOCH, add_table
     from xlmonitor.datasheet import COUNT_COLUMNS as _COUNT_COLUMNS
-    from xlmonitor.datasheet import DATA_WIDTHS as _DATA_WIDTHS
     from xlmonitor.datasheet import RISKY_START as _RISKY_START
+    from xlmonitor.datasheet import format_columns
     from xlmonitor.publish import _is_missing
 
     _EPOCH = EXCEL_EPOCH
@@ -53,13 +53,8 @@ def _write_data_cells(workbook, styles, data: pd.DataFrame) -> None:
     numeric = [c for c in DATA_COLUMNS if c in _COUNT_COLUMNS]
     add_table(sheet, 0, 0, DATA_COLUMNS, "tblData", rows=len(data), style="Table Style Light 9",
               styles=styles, numeric=tuple(numeric))
+    format_columns(sheet, styles)
     for c, column in enumerate(DATA_COLUMNS):
-        if column in _COUNT_COLUMNS:
-            sheet.set_column(c, c, 11, styles.count)
-        elif column == "Kwartaaleinde":
-            sheet.set_column(c, c, 12, styles.date)
-        else:
-            sheet.set_column(c, c, _DATA_WIDTHS.get(column, 12))
         values = data[column]
         if column == "Kwartaaleinde":
             serials = (pd.to_datetime(values) - pd.Timestamp(_EPOCH)).dt.days

@@ -57,13 +57,7 @@ def add_data_sheet(workbook, styles: Styles, data: pd.DataFrame) -> DataRows:
     # 84,000 rows); write_package sets the table's range to the real one.
     add_table(sheet, 0, 0, DATA_COLUMNS, "tblData", rows=1, style="Table Style Light 9",
               styles=styles, numeric=tuple(numeric))
-    for c, column in enumerate(DATA_COLUMNS):
-        if column in COUNT_COLUMNS:
-            sheet.set_column(c, c, 11, styles.count)
-        elif column == "Kwartaaleinde":
-            sheet.set_column(c, c, 12, styles.date)
-        else:
-            sheet.set_column(c, c, DATA_WIDTHS.get(column, 12))
+    format_columns(sheet, styles)
     sheet.freeze_panes(1, 0)
     rows = DataRows.collect(workbook, styles, data)
     if rows.quoted_needed:
@@ -71,6 +65,17 @@ def add_data_sheet(workbook, styles: Styles, data: pd.DataFrame) -> DataRows:
         # (replaced by the rows) makes it number the quote prefix where it always did.
         sheet.write_blank(1, 0, None, styles.quoted)
     return rows
+
+
+def format_columns(sheet, styles: Styles) -> None:
+    """tblData's column widths and formats (counts, dates)."""
+    for c, column in enumerate(DATA_COLUMNS):
+        if column in COUNT_COLUMNS:
+            sheet.set_column(c, c, 11, styles.count)
+        elif column == "Kwartaaleinde":
+            sheet.set_column(c, c, 12, styles.date)
+        else:
+            sheet.set_column(c, c, DATA_WIDTHS.get(column, 12))
 
 
 @dataclass

@@ -44,6 +44,7 @@ from xlmonitor.consolidate import (
 )
 from xlmonitor.errors import UsageError, XlmonitorError
 from xlmonitor.privacy import shown_file_name
+from xlmonitor.settings import CACHE_FOLDER_NAME
 
 __all__ = [
     "SETTINGS",
@@ -244,9 +245,9 @@ def shared_cache(folder: Path):
     (``cache = true`` in xlmonitor.toml): then a click reads only new and changed files.
     The button never creates one itself. (It reads in one process: starting workers from
     Excel's Python on Windows costs more than a region's files take.)"""
-    from xlmonitor.cache import SubmissionCache, default_cache_folder
+    from xlmonitor.cache import SubmissionCache
 
-    cache = default_cache_folder(folder / "master")
+    cache = folder / CACHE_FOLDER_NAME
     return SubmissionCache(cache) if cache.is_dir() else None
 
 
