@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from xlmonitor.demo import write_demo_inbox
+from xlmonitor.programme import load_programme
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -52,3 +55,13 @@ def soffice() -> str:
                 pytrace=False,
             )
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_inbox(tmp_path_factory) -> Path:
+    """The demo inbox (:func:`~xlmonitor.demo.write_demo_inbox`, shipped programme), written
+    once per run. Read-only: a test that changes an inbox copies it first (copytree keeps the
+    file times the demo sets)."""
+    inbox = tmp_path_factory.mktemp("demo") / "inbox"
+    write_demo_inbox(load_programme(), inbox)
+    return inbox

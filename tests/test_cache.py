@@ -19,7 +19,6 @@ import pytest
 from xlmonitor.cache import FOLDER_NAME, SubmissionCache, cache_context
 from xlmonitor.cli import _run_settings, build_parser
 from xlmonitor.consolidate import consolidate, inbox_files
-from xlmonitor.demo import write_demo_inbox
 from xlmonitor.errors import UsageError
 from xlmonitor.intake import read_submission
 from xlmonitor.layouts import load_layouts
@@ -46,21 +45,14 @@ def programme():
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory, programme):
-    inbox = tmp_path_factory.mktemp("demo") / "inbox"
-    write_demo_inbox(programme, inbox)
-    return inbox
-
-
-@pytest.fixture(scope="module")
-def uncached(demo, programme):
-    return consolidate(demo, programme)
+def uncached(demo_inbox, programme):
+    return consolidate(demo_inbox, programme)
 
 
 @pytest.fixture
-def inbox(demo, tmp_path):
+def inbox(demo_inbox, tmp_path):
     copy = tmp_path / "inbox"
-    shutil.copytree(demo, copy)  # copytree keeps modification times
+    shutil.copytree(demo_inbox, copy)  # copytree keeps modification times
     return copy
 
 
@@ -168,10 +160,10 @@ def test_key_includes_the_programme_and_layouts(inbox, tmp_path, programme):
     assert cache_context(programme) != cache_context(programme, layouts=load_layouts()[:1])
 
 
-def test_entry_round_trips_values_with_their_types(demo, tmp_path, programme):
+def test_entry_round_trips_values_with_their_types(demo_inbox, tmp_path, programme):
     cache = SubmissionCache(tmp_path / FOLDER_NAME)
     context = cache_context(programme)
-    for path in inbox_files(demo)[0]:
+    for path in inbox_files(demo_inbox)[0]:
         fresh = validate_submission(read_submission(path, programme), programme)
         assert cache.store(cache.lookup(path, context), fresh)
         hit = cache.lookup(path, context).validation
@@ -188,13 +180,13 @@ def test_entry_round_trips_values_with_their_types(demo, tmp_path, programme):
         assert fresh.submission.findings == hit.submission.findings
 
 
-def test_frames_decode_the_same_without_the_fast_constructor(demo, tmp_path, programme,
+def test_frames_decode_the_same_without_the_fast_constructor(demo_inbox, tmp_path, programme,
                                                               monkeypatch):
     """Entries are decoded with pandas' DataFrame._from_arrays (internal, twice as fast);
     a pandas without it must give the same frames the public way."""
     cache = SubmissionCache(tmp_path / FOLDER_NAME)
     context = cache_context(programme)
-    paths = inbox_files(demo)[0][:6]
+    paths = inbox_files(demo_inbox)[0][:6]
     for path in paths:
         cache.store(cache.lookup(path, context),
                     validate_submission(read_submission(path, programme), programme))
@@ -275,15 +267,15 @@ def test_nightly_command_repeats_the_cache(tmp_path):
     assert f"--cache-map {tmp_path / FOLDER_NAME}" in schedule_commands(settings)["cron"]
 
 
-def test_scheduled_run_uses_the_cache_beside_the_master(demo, tmp_path):
+def test_scheduled_run_uses_the_cache_beside_the_master(demo_inbox, tmp_path):
     from xlmonitor.schedule import run_consolidation
 
     master = tmp_path / "master.xlsx"
-    settings = Settings(inbox=demo, master=master, cache=True, jobs=1, settle=0)
+    settings = Settings(inbox=demo_inbox, master=master, cache=True, jobs=1, settle=0)
     run_consolidation(settings)
     again = run_consolidation(settings)
     assert not again.changed
     log = settings.log.read_text("utf-8").splitlines()
-    count = len(spreadsheets(demo))
+    count = len(spreadsheets(demo_inbox))
     assert any(f"cache: {count} bestand(en) uit de cache, 0 gelezen" in line for line in log)
     assert (tmp_path / FOLDER_NAME / "LEESMIJ.txt").is_file()

@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from xlmonitor.consolidate import DATA_COLUMNS, REGISTER_COLUMNS, consolidate
-from xlmonitor.demo import write_demo_inbox
 from xlmonitor.periods import periods_between
 from xlmonitor.programme import load_programme
 
@@ -20,13 +19,6 @@ from xlmonitor.programme import load_programme
 @pytest.fixture(scope="module")
 def programme():
     return load_programme()
-
-
-@pytest.fixture(scope="module")
-def demo_inbox(tmp_path_factory, programme):
-    inbox = tmp_path_factory.mktemp("demo") / "inbox"
-    write_demo_inbox(programme, inbox)
-    return inbox
 
 
 @pytest.fixture(scope="module")

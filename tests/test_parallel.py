@@ -17,7 +17,6 @@ import pytest
 from xlmonitor.arrival import ArrivalGuard
 from xlmonitor.cli import build_parser
 from xlmonitor.consolidate import consolidate, inbox_files
-from xlmonitor.demo import write_demo_inbox
 from xlmonitor.errors import UsageError
 from xlmonitor.intake import read_submission
 from xlmonitor.programme import load_programme
@@ -56,15 +55,8 @@ def programme():
 
 
 @pytest.fixture(scope="module")
-def inbox(tmp_path_factory, programme):
-    folder = tmp_path_factory.mktemp("demo") / "inbox"
-    write_demo_inbox(programme, folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def one_job(inbox, programme):
-    return consolidate(inbox, programme, jobs=1)
+def one_job(demo_inbox, programme):
+    return consolidate(demo_inbox, programme, jobs=1)
 
 
 def assert_same(left, right):
@@ -75,31 +67,32 @@ def assert_same(left, right):
     assert left.file_findings == right.file_findings
 
 
-def test_two_jobs_give_the_same_result_in_the_same_order(inbox, programme, one_job, tmp_path):
+def test_two_jobs_give_the_same_result_in_the_same_order(demo_inbox, programme, one_job, tmp_path):
     marks = tmp_path / "pids"
     marks.mkdir()
     done = []
-    result = consolidate(inbox, programme, jobs=2, reader=PidReader(marks), progress=done.append)
+    result = consolidate(demo_inbox, programme, jobs=2, reader=PidReader(marks),
+                         progress=done.append)
     assert_same(result, one_job)
     pids = {int(p.name) for p in marks.iterdir()}
     assert os.getpid() not in pids and len(pids) == 2  # read in two worker processes
-    assert sorted(done) == inbox_files(inbox)[0]  # progress in this process, once per file
+    assert sorted(done) == inbox_files(demo_inbox)[0]  # progress in this process, once per file
 
 
-def test_spawned_workers_as_on_windows(inbox, programme, one_job, monkeypatch):
+def test_spawned_workers_as_on_windows(demo_inbox, programme, one_job, monkeypatch):
     monkeypatch.setattr(consolidate_module, "_pool_context",
                         lambda: multiprocessing.get_context("spawn"))
-    assert_same(consolidate(inbox, programme, jobs=2), one_job)
+    assert_same(consolidate(demo_inbox, programme, jobs=2), one_job)
 
 
-def test_a_worker_that_dies_leaves_its_files_to_the_main_process(inbox, programme, one_job):
+def test_a_worker_that_dies_leaves_its_files_to_the_main_process(demo_inbox, programme, one_job):
     reader = DyingReader("Monitor_Laren_2021-Q3.xlsx", os.getpid())
-    assert_same(consolidate(inbox, programme, jobs=2, reader=reader), one_job)
+    assert_same(consolidate(demo_inbox, programme, jobs=2, reader=reader), one_job)
 
 
-def test_arrival_guard_runs_in_the_workers(inbox, programme, tmp_path):
+def test_arrival_guard_runs_in_the_workers(demo_inbox, programme, tmp_path):
     copy = tmp_path / "inbox"
-    shutil.copytree(inbox, copy)
+    shutil.copytree(demo_inbox, copy)
     arriving = copy / "Monitor_Laren_2022-Q2.xlsx"
     arriving.write_bytes(arriving.read_bytes()[:3000])  # half copied, just now
     now = time.time()
@@ -111,11 +104,11 @@ def test_arrival_guard_runs_in_the_workers(inbox, programme, tmp_path):
     pd.testing.assert_frame_equal(register.reset_index(), single)
 
 
-def test_few_files_are_read_without_starting_workers(inbox, programme, tmp_path):
+def test_few_files_are_read_without_starting_workers(demo_inbox, programme, tmp_path):
     small = tmp_path / "inbox"
     small.mkdir()
     for name in ("Monitor_Laren_2021-Q3.xlsx", "Monitor_Blaricum_2021-Q3.xlsx"):
-        shutil.copy2(inbox / name, small / name)
+        shutil.copy2(demo_inbox / name, small / name)
     marks = tmp_path / "pids"
     marks.mkdir()
     consolidate(small, programme, jobs=2, reader=PidReader(marks))
