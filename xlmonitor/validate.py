@@ -83,15 +83,14 @@ def validate_submissions(submissions: list[Submission], programme: Programme, *,
     given with one submission (it is that municipality's)."""
     if history is not None and len(submissions) != 1:
         raise ValueError("history belongs to one submission")
-    found: list[tuple[int, Finding]] = [
-        (nr, f) for nr, sub in enumerate(submissions)
-        for f in (*sub.findings, *_personal_data_findings(sub))]
-    filled = [nr for nr, sub in enumerate(submissions) if not sub.rows.empty]
+    found: list[tuple[int, Finding]] = []
     for nr, sub in enumerate(submissions):
-        if sub.rows.empty and not any(f.is_error for n, f in found if n == nr):
-            found.append((nr, finding("bestand-leeg", file=sub.path, detail="no data rows")))
-    # After the emptiness check: a name is no reason for a file to be empty.
-    found += [(nr, f) for nr, sub in enumerate(submissions) for f in _file_name_findings(sub)]
+        own = [*sub.findings, *_personal_data_findings(sub)]
+        if sub.rows.empty and not any(f.is_error for f in own):
+            own.append(finding("bestand-leeg", file=sub.path, detail="no data rows"))
+        # After the emptiness check: a name is no reason for a file to be empty.
+        found += [(nr, f) for f in (*own, *_file_name_findings(sub))]
+    filled = [nr for nr, sub in enumerate(submissions) if not sub.rows.empty]
     cleans: dict[int, pd.DataFrame] = {}
     if filled:
         paths = [sub.path for sub in submissions]
@@ -102,11 +101,12 @@ def validate_submissions(submissions: list[Submission], programme: Programme, *,
         found += _blank_findings(rows, counts, paths)
         found += _period_findings(rows, paths, programme)
         found += _duplicate_findings(rows, paths)
+        owner = rows["bestandnr"].to_numpy()
         for nr in filled:
             sub = submissions[nr]
             if sub.totals is not None and not sub.totals.empty:
-                found += [(nr, f) for f in _total_findings(sub, counts_frame(sub.rows),
-                                                           sub.path)]
+                own_counts = counts[owner == nr].set_axis(sub.rows.index)  # its rows, in order
+                found += [(nr, f) for f in _total_findings(sub, own_counts, sub.path)]
         found += _activity_findings(rows, counts, programme, paths)
         clean = _clean_rows(rows, counts)
         if rules:
@@ -117,7 +117,7 @@ def validate_submissions(submissions: list[Submission], programme: Programme, *,
     by_submission: list[list[Finding]] = [[] for _ in submissions]
     for nr, f in found:
         by_submission[nr].append(f)
-    return [Validation(sub, cleans.get(nr, _empty()) if nr in filled else _empty(),
+    return [Validation(sub, cleans[nr] if nr in cleans else _empty(),
                        _dedupe(by_submission[nr]))
             for nr, sub in enumerate(submissions)]
 
