@@ -53,9 +53,9 @@ def child(kind: str, folder: Path, master: Path, jobs: int, cache: Path | None) 
         rows = plain_pandas.consolidate(folder / "programma.xlsx", folder / "inbox", master)
         phases = {}
     else:
-        from xlmonitor.consolidate import consolidate
-        from xlmonitor.programme import load_programme
-        from xlmonitor.publish import write_master
+        from xlmonitor.consolidation.merge import consolidate
+        from xlmonitor.master.publish import write_master
+        from xlmonitor.programme.definition import load_programme
 
         started = time.perf_counter()
         programme = load_programme(folder / "programma.xlsx")
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(args.kind, args.map, args.master, args.jobs or 1,
                                args.cache_map)))
         return 0
-    from xlmonitor.settings import default_jobs
+    from xlmonitor.run.settings import default_jobs
 
     jobs = args.jobs or default_jobs()
     results = [run_scenario(args.map, name, args.herhalingen, jobs, args.een_taak)

@@ -28,7 +28,7 @@ from unittest import mock
 
 from xlmonitor import demo
 from xlmonitor.periods import next_period, period_end, split_period
-from xlmonitor.programme import (
+from xlmonitor.programme.definition import (
     INDICATOR_CODES,
     Programme,
     build_programme_workbook,

@@ -11,7 +11,7 @@ fresh process; seconds are medians, memory is the process's ``ru_maxrss``:
 * ``rustpy-xlsxwriter`` — the Rust writer (``pip install rustpy-xlsxwriter``): no Excel table,
   no cached formula values on other sheets either;
 * ``pandas-openpyxl`` — ``DataFrame.to_excel`` with openpyxl (the baseline's writer);
-* ``xlmonitor-bulk`` — what publish does now (:mod:`xlmonitor.datasheet`): XlsxWriter writes
+* ``xlmonitor-bulk`` — what publish does now (:mod:`xlmonitor.master.datasheet`): XlsxWriter writes
   the sheet with its table, formats and header; the rows' XML is rendered column by column
   with pyarrow's string kernels and put into the package;
 * ``master`` — the whole master (``write_master``) as shipped, and ``master-without-rows``
@@ -40,12 +40,12 @@ WRITERS = ["xlsxwriter-cells", "xlsxwriter-constant-memory", "rustpy-xlsxwriter"
 
 def _write_data_cells(workbook, styles, data: pd.DataFrame) -> None:
     """The Data sheet before the bulk rows: XlsxWriter, cell by cell."""
-    from xlmonitor.consolidate import DATA_COLUMNS
-    from xlmonitor.dashboard import EXCEL_EPOCH, add_table
-    from xlmonitor.datasheet import COUNT_COLUMNS as _COUNT_COLUMNS
-    from xlmonitor.datasheet import RISKY_START as _RISKY_START
-    from xlmonitor.datasheet import format_columns
-    from xlmonitor.publish import _is_missing
+    from xlmonitor.consolidation.merge import DATA_COLUMNS
+    from xlmonitor.master.datasheet import COUNT_COLUMNS as _COUNT_COLUMNS
+    from xlmonitor.master.datasheet import RISKY_START as _RISKY_START
+    from xlmonitor.master.datasheet import format_columns
+    from xlmonitor.master.publish import _is_missing
+    from xlmonitor.master.styles import EXCEL_EPOCH, add_table
 
     _EPOCH = EXCEL_EPOCH
 
@@ -76,9 +76,9 @@ def _write_data_cells(workbook, styles, data: pd.DataFrame) -> None:
 def write(kind: str, consolidation, target: Path) -> None:
     import xlsxwriter
 
-    from xlmonitor import datasheet, publish
-    from xlmonitor.consolidate import DATA_COLUMNS
-    from xlmonitor.dashboard import EXCEL_EPOCH, Styles
+    from xlmonitor.consolidation.merge import DATA_COLUMNS
+    from xlmonitor.master import datasheet, publish
+    from xlmonitor.master.styles import EXCEL_EPOCH, Styles
 
     data = consolidation.data
     if kind in ("master", "master-without-rows"):
@@ -133,9 +133,9 @@ def prepare(root: Path) -> Path:
         sys.path.insert(0, str(HERE))
         from consolidate import prepare as prepare_inbox
 
-        from xlmonitor.consolidate import consolidate
-        from xlmonitor.programme import load_programme
-        from xlmonitor.settings import default_jobs
+        from xlmonitor.consolidation.merge import consolidate
+        from xlmonitor.programme.definition import load_programme
+        from xlmonitor.run.settings import default_jobs
 
         folder = prepare_inbox(root, "n350")
         programme = load_programme(folder / "programma.xlsx")

@@ -4,7 +4,7 @@
 Every picture is a real workbook rendered by xlmonitor's own LibreOffice layer, never drawn by
 hand: the script builds the demo (inbox, master, feedback copies) in a temporary folder,
 prints sheets to PDF with :func:`xlmonitor.libreoffice.to_pdf` (the Dashboard through
-:func:`xlmonitor.export.export_dashboard`), renders them with poppler and crops them with
+:func:`xlmonitor.export.outputs.export_dashboard`), renders them with poppler and crops them with
 Pillow. Rerun it whenever a workbook's layout changes::
 
     python scripts/make-guide-images.py            # writes docs/img/*.png
@@ -111,7 +111,7 @@ def _programme_sheet(sheet: str, scratch: Path) -> Path:
     (programma.xlsx has no print setup; it has no charts, so openpyxl may save it)."""
     import openpyxl
 
-    from xlmonitor.programme import default_programme_path
+    from xlmonitor.programme.definition import default_programme_path
 
     workbook = openpyxl.load_workbook(default_programme_path())
     worksheet = workbook[sheet]
@@ -128,7 +128,7 @@ def _programme_sheet(sheet: str, scratch: Path) -> Path:
 def make_images(out: Path) -> list[Path]:
     """Build the demo in a temporary folder and render every picture into ``out``."""
     from xlmonitor.demo import run_demo
-    from xlmonitor.export import export_dashboard
+    from xlmonitor.export.outputs import export_dashboard
 
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="xlmonitor-guide-") as tmp:

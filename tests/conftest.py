@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from xlmonitor.demo import write_demo_inbox
-from xlmonitor.programme import load_programme
+from xlmonitor.programme.definition import load_programme
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

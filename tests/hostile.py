@@ -28,8 +28,8 @@ from pathlib import Path
 
 import openpyxl
 
-from xlmonitor.programme import Programme
-from xlmonitor.template import build_template
+from xlmonitor.programme.definition import Programme
+from xlmonitor.template.standard import build_template
 
 MUNICIPALITY, PERIOD = "Blaricum", "2021-Q3"
 FILLED_ON = date(2021, 10, 2)          # the demo's Blaricum 2021-Q3 is filled in on 18-10-2021

@@ -1,7 +1,7 @@
 """Synthetic consolidations for the publish tests, built directly from a DataFrame.
 
-Nothing here uses :mod:`xlmonitor.consolidate` (beyond its contract types) or
-:mod:`xlmonitor.dashboard`: :func:`independent_figures` is a second, independent computation
+Nothing here uses :mod:`xlmonitor.consolidation.merge` (beyond its contract types) or
+:mod:`xlmonitor.master.dashboard`: :func:`independent_figures` is a second, independent computation
 of every dashboard figure, written in plain pandas from the definitions in DESIGN.md.
 """
 
@@ -19,10 +19,10 @@ import openpyxl
 import pandas as pd
 from openpyxl.utils import range_boundaries
 
-from xlmonitor.consolidate import DATA_COLUMNS, REGISTER_COLUMNS, Consolidation
+from xlmonitor.consolidation.merge import DATA_COLUMNS, REGISTER_COLUMNS, Consolidation
 from xlmonitor.findings import Finding
 from xlmonitor.periods import elapsed_share, period_end, period_of, periods_between
-from xlmonitor.programme import Programme
+from xlmonitor.programme.definition import Programme
 
 NVT = "n.v.t."
 

@@ -1,4 +1,5 @@
-"""The Consolideer button: ``workbooks/master.xlsm``, its VBA project and ``xlmonitor.excel``.
+"""The Consolideer button: ``workbooks/master.xlsm``, its VBA project and
+``xlmonitor.excel.button``.
 
 No Excel here. The VBA project is checked through what others read of it: oletools' olevba
 (the sources of the modules), olefile (the PROJECT stream), LibreOffice (which imports the
@@ -36,13 +37,20 @@ from synthetic import (
     table_refs,
 )
 
-from xlmonitor import excel, libreoffice, vba
+from xlmonitor import libreoffice
 from xlmonitor.build import build_master_workbook
-from xlmonitor.cache import FOLDER_NAME
-from xlmonitor.consolidate import DATA_COLUMNS, FINDING_COLUMNS, REGISTER_COLUMNS, consolidate
+from xlmonitor.consolidation.cache import FOLDER_NAME
+from xlmonitor.consolidation.merge import (
+    DATA_COLUMNS,
+    FINDING_COLUMNS,
+    REGISTER_COLUMNS,
+    consolidate,
+)
 from xlmonitor.demo import write_demo_inbox
-from xlmonitor.programme import load_programme
-from xlmonitor.template import build_template
+from xlmonitor.excel import button as excel
+from xlmonitor.master import contract, publish, settings_sheet, vba
+from xlmonitor.programme.definition import load_programme
+from xlmonitor.template.standard import build_template
 
 REPO = Path(__file__).resolve().parent.parent
 MASTER = REPO / "workbooks" / "master.xlsm"
@@ -170,7 +178,7 @@ def test_document_modules_match_the_sheet_code_names():
     assert sorted(line for line in declared if not line.startswith("Document=")) == [
         "Class=Dictionary", "Module=Consolideren", "Module=xlwings"]
     sheets = sheet_names(MASTER)
-    assert sheets[-1] == excel.SETTINGS_SHEET and sheets[0] == "Dashboard"
+    assert sheets[-1] == contract.SETTINGS_SHEET and sheets[0] == "Dashboard"
     assert len(sheets) == len(names) - 1
 
 
@@ -200,13 +208,13 @@ def test_settings_sheet_round_trips(tmp_path):
     inbox = tmp_path / "gedeeld" / "inbox"
     inbox.mkdir(parents=True)
     master = tmp_path / "gedeeld" / "master.xlsm"
-    values = excel.settings_for(master, inbox=inbox, feedback=tmp_path / "terug")
+    values = settings_sheet.settings_for(master, inbox=inbox, feedback=tmp_path / "terug")
     assert values == {"Inbox": "inbox", "Terugkoppeling": "../terug", "Programma": "",
                       "Python": ""}
-    excel.write_button_master(consolidate(inbox, programme), master, settings=values)
-    assert excel.saved_settings(master) == values
+    publish.write_button_master(consolidate(inbox, programme), master, settings=values)
+    assert settings_sheet.saved_settings(master) == values
     assert vba.document_names(master) == vba.document_names(MASTER)
-    assert excel.saved_settings(tmp_path / "bestaat-niet.xlsm") == {}
+    assert settings_sheet.saved_settings(tmp_path / "bestaat-niet.xlsm") == {}
 
 
 # -- LibreOffice opens it -------------------------------------------------------------------------
@@ -438,7 +446,7 @@ def test_the_button_uses_the_nightly_cache_beside_the_master(demo, remote_book,
     book = remote_book(folder / "master.xlsm")
     assert excel.shared_cache(folder) is None
     assert not (folder / FOLDER_NAME).exists()
-    module = sys.modules["xlmonitor.consolidate"]
+    module = sys.modules["xlmonitor.consolidation.merge"]
     real, read = module.read_submission, []
     monkeypatch.setattr(module, "read_submission",
                         lambda path, *a, **k: read.append(Path(path).name) or real(path, *a, **k))
@@ -459,7 +467,7 @@ def test_the_button_uses_the_nightly_cache_beside_the_master(demo, remote_book,
 def test_an_emptier_inbox_shrinks_the_tables(demo, remote_book, tmp_path, monkeypatch):
     folder, programme, full = demo
     master = tmp_path / "master.xlsm"
-    excel.write_button_master(full, master, settings={"Inbox": "leeg"})
+    publish.write_button_master(full, master, settings={"Inbox": "leeg"})
     (tmp_path / "leeg").mkdir()
     monkeypatch.chdir(tmp_path)
     book = remote_book(master)
@@ -499,7 +507,7 @@ def test_settings_are_read_from_the_book(remote_book, tmp_path):
 
 def test_table_values_are_the_values_publish_writes(demo, tmp_path):
     _, _, consolidation = demo
-    master = excel.write_button_master(consolidation, tmp_path / "master.xlsm",
+    master = publish.write_button_master(consolidation, tmp_path / "master.xlsm",
                                        settings={})
     refs = table_refs(master)
     values = excel.table_values(consolidation)
@@ -625,7 +633,7 @@ def new_quarter(demo, tmp_path_factory):
     shared = tmp_path_factory.mktemp("nieuw-kwartaal")
     inbox = shared / "inbox"
     shutil.copytree(folder / "inbox", inbox)
-    master = excel.write_button_master(before, shared / "master.xlsm",
+    master = publish.write_button_master(before, shared / "master.xlsm",
                                        settings={"Inbox": str(inbox), "Terugkoppeling": ""})
     delivered_file(programme, "Blaricum", NEW_QUARTER,
                    inbox / f"Monitor_Blaricum_{NEW_QUARTER}.xlsx")

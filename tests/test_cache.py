@@ -16,16 +16,16 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from xlmonitor.cache import FOLDER_NAME, SubmissionCache, cache_context
 from xlmonitor.cli import _run_settings, build_parser
-from xlmonitor.consolidate import consolidate, inbox_files
+from xlmonitor.consolidation.cache import FOLDER_NAME, SubmissionCache, cache_context
+from xlmonitor.consolidation.merge import consolidate, inbox_files
 from xlmonitor.errors import UsageError
-from xlmonitor.intake import read_submission
-from xlmonitor.layouts import load_layouts
-from xlmonitor.programme import load_programme
-from xlmonitor.settings import Settings, read_settings_file
-from xlmonitor.template import METADATA_SHEET
-from xlmonitor.validate import validate_submission
+from xlmonitor.intake.layouts import load_layouts
+from xlmonitor.intake.read import read_submission
+from xlmonitor.programme.definition import load_programme
+from xlmonitor.run.settings import Settings, read_settings_file
+from xlmonitor.template.standard import METADATA_SHEET
+from xlmonitor.validation.checks import validate_submission
 
 
 @dataclass
@@ -261,14 +261,14 @@ def test_settings_switch_the_cache_on(tmp_path):
 
 
 def test_nightly_command_repeats_the_cache(tmp_path):
-    from xlmonitor.schedule import schedule_commands
+    from xlmonitor.run.schedule import schedule_commands
 
     settings = Settings(inbox=tmp_path / "inbox", master=tmp_path / "master.xlsx", cache=True)
     assert f"--cache-map {tmp_path / FOLDER_NAME}" in schedule_commands(settings)["cron"]
 
 
 def test_scheduled_run_uses_the_cache_beside_the_master(demo_inbox, tmp_path):
-    from xlmonitor.schedule import run_consolidation
+    from xlmonitor.run.schedule import run_consolidation
 
     master = tmp_path / "master.xlsx"
     settings = Settings(inbox=demo_inbox, master=master, cache=True, jobs=1, settle=0)

@@ -11,9 +11,9 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from xlmonitor.consolidate import DATA_COLUMNS, REGISTER_COLUMNS, consolidate
+from xlmonitor.consolidation.merge import DATA_COLUMNS, REGISTER_COLUMNS, consolidate
 from xlmonitor.periods import periods_between
-from xlmonitor.programme import load_programme
+from xlmonitor.programme.definition import load_programme
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from synthetic import (
 
 from xlmonitor import libreoffice
 from xlmonitor.demo import NOT_DELIVERED, PERIODS, allocate, write_demo_inbox
-from xlmonitor.programme import INDICATOR_CODES, load_programme
+from xlmonitor.programme.definition import INDICATOR_CODES, load_programme
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,8 @@ picture, the right figures at the chosen peilperiode), tidy data equal to the ma
 the master untouched, and the guide's pictures in step with the build.
 
 Figures are checked against a plain pandas sum over ``tblData`` read with openpyxl's own
-table API, sharing no code with :mod:`xlmonitor.export` or :mod:`xlmonitor.dashboard`.
+table API, sharing no code with :mod:`xlmonitor.export.outputs` or
+:mod:`xlmonitor.master.dashboard`.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from PIL import Image
 from synthetic import make_consolidation, programme_periods, random_data
 
 from xlmonitor.cli import main
-from xlmonitor.consolidate import DATA_COLUMNS, FINDING_COLUMNS, REGISTER_COLUMNS
+from xlmonitor.consolidation.merge import DATA_COLUMNS, FINDING_COLUMNS, REGISTER_COLUMNS
 from xlmonitor.demo import run_demo
-from xlmonitor.export import export_dashboard, export_tables
-from xlmonitor.programme import load_programme
-from xlmonitor.publish import write_master
+from xlmonitor.export.outputs import export_dashboard, export_tables
+from xlmonitor.master.publish import write_master
+from xlmonitor.programme.definition import load_programme
 
 REPO = Path(__file__).resolve().parent.parent
 GUIDE_IMAGES = REPO / "docs" / "img"

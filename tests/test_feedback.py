@@ -22,7 +22,7 @@ from openpyxl.comments import Comment
 from openpyxl.utils import get_column_letter
 
 from xlmonitor.errors import UsageError
-from xlmonitor.feedback import COMMENT_AUTHOR, write_feedback_copy
+from xlmonitor.feedback.marked_copy import COMMENT_AUTHOR, write_feedback_copy
 from xlmonitor.findings import Finding, finding
 
 RED, YELLOW = "FFC7CE", "FFEB9C"

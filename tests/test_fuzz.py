@@ -32,9 +32,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xlmonitor.findings import Finding, catalogue
-from xlmonitor.intake import read_submission
-from xlmonitor.programme import load_programme
-from xlmonitor.validate import validate_submission
+from xlmonitor.intake.read import read_submission
+from xlmonitor.programme.definition import load_programme
+from xlmonitor.validation.checks import validate_submission
 
 EXAMPLES = int(os.environ.get("XLMONITOR_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,

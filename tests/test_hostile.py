@@ -29,15 +29,15 @@ from hostile import (
     with_dtd,
 )
 
-from xlmonitor import workbookfile
-from xlmonitor.consolidate import consolidate
-from xlmonitor.feedback import CONTROL_SHEET, write_feedback_copy
+from xlmonitor.consolidation.merge import consolidate
+from xlmonitor.feedback.marked_copy import CONTROL_SHEET, write_feedback_copy
 from xlmonitor.findings import catalogue, finding
-from xlmonitor.intake import read_submission
-from xlmonitor.programme import load_programme
-from xlmonitor.publish import write_master
-from xlmonitor.validate import validate_submission
-from xlmonitor.workbookfile import Limits
+from xlmonitor.intake import workbookfile
+from xlmonitor.intake.read import read_submission
+from xlmonitor.intake.workbookfile import Limits
+from xlmonitor.master.publish import write_master
+from xlmonitor.programme.definition import load_programme
+from xlmonitor.validation.checks import validate_submission
 
 DATA = Path(__file__).parent / "data"
 HILVERSUM = DATA / "Hilversum Q3 2021 rapportage WaW.xlsx"
@@ -290,8 +290,8 @@ def test_submitted_text_is_never_a_formula(tmp_path, programme):
 _MEASURE = """
 import json, pickle, resource, sys
 from pathlib import Path
-from xlmonitor.consolidate import consolidate
-from xlmonitor.programme import load_programme
+from xlmonitor.consolidation.merge import consolidate
+from xlmonitor.programme.definition import load_programme
 
 result = consolidate(Path(sys.argv[1]), load_programme())
 Path(sys.argv[2]).write_bytes(pickle.dumps((result.data, result.matrix, result.peilperiode)))

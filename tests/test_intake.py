@@ -19,11 +19,11 @@ import pandas as pd
 import pytest
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
-from xlmonitor.intake import ROW_COLUMNS, read_submission
-from xlmonitor.layouts import LayoutError, load_layouts
-from xlmonitor.programme import INDICATOR_CODES, build_programme_workbook, load_programme
-from xlmonitor.template import build_template
-from xlmonitor.validate import validate_submission
+from xlmonitor.intake.layouts import LayoutError, load_layouts
+from xlmonitor.intake.read import ROW_COLUMNS, read_submission
+from xlmonitor.programme.definition import INDICATOR_CODES, build_programme_workbook, load_programme
+from xlmonitor.template.standard import build_template
+from xlmonitor.validation.checks import validate_submission
 
 DATA = Path(__file__).parent / "data"
 HILVERSUM = "Hilversum Q3 2021 rapportage WaW.xlsx"
@@ -469,7 +469,7 @@ def test_standard_template_without_fill_in_date(tmp_path, programme):
 
 
 def test_built_template_reads_back(tmp_path, programme):
-    template = pytest.importorskip("xlmonitor.template")
+    template = pytest.importorskip("xlmonitor.template.standard")
     path = template.build_template(programme, "Eemnes", "2021-Q3", tmp_path / "eemnes.xlsx")
     workbook = openpyxl.load_workbook(path)
     sheet = workbook["Invoer"]

@@ -14,15 +14,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from xlmonitor.arrival import ArrivalGuard
 from xlmonitor.cli import build_parser
-from xlmonitor.consolidate import consolidate, inbox_files
+from xlmonitor.consolidation.arrival import ArrivalGuard
+from xlmonitor.consolidation.merge import consolidate, inbox_files
 from xlmonitor.errors import UsageError
-from xlmonitor.intake import read_submission
-from xlmonitor.programme import load_programme
-from xlmonitor.settings import Settings, default_jobs
+from xlmonitor.intake.read import read_submission
+from xlmonitor.programme.definition import load_programme
+from xlmonitor.run.settings import Settings, default_jobs
 
-consolidate_module = import_module("xlmonitor.consolidate")  # the package exports the function
+# the module, not the function of the same name that the package exports
+consolidate_module = import_module("xlmonitor.consolidation.merge")
 
 
 @dataclass

@@ -21,15 +21,15 @@ from python_calamine import CalamineWorkbook
 
 from xlmonitor import privacy
 from xlmonitor.cli import main
-from xlmonitor.consolidate import consolidate
-from xlmonitor.excel import table_values
-from xlmonitor.feedback import write_feedback_copy
-from xlmonitor.intake import read_submission
-from xlmonitor.programme import load_programme
-from xlmonitor.publish import write_master
-from xlmonitor.schedule import run_consolidation
-from xlmonitor.settings import Settings
-from xlmonitor.validate import validate_submission
+from xlmonitor.consolidation.merge import consolidate
+from xlmonitor.excel.button import table_values
+from xlmonitor.feedback.marked_copy import write_feedback_copy
+from xlmonitor.intake.read import read_submission
+from xlmonitor.master.publish import write_master
+from xlmonitor.programme.definition import load_programme
+from xlmonitor.run.schedule import run_consolidation
+from xlmonitor.run.settings import Settings
+from xlmonitor.validation.checks import validate_submission
 
 BSN = "111222333"            # passes the eleven-test
 BSN_DOTTED = "1234.56.782"   # 123456782 passes too

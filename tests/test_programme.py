@@ -11,7 +11,7 @@ import pytest
 
 from xlmonitor.build import build_workbooks
 from xlmonitor.errors import ProgrammeError
-from xlmonitor.programme import (
+from xlmonitor.programme.definition import (
     DEFAULT_MAX_COUNT,
     MAX_COUNT_SETTING,
     build_programme_workbook,

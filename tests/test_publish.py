@@ -2,7 +2,7 @@
 injection, reproducible bytes, and the traffic-light colours as the council sees them.
 
 Every figure is checked against :func:`synthetic.independent_figures`, a plain pandas
-computation that shares no code with :mod:`xlmonitor.dashboard`.
+computation that shares no code with :mod:`xlmonitor.master.dashboard`.
 """
 
 from __future__ import annotations
@@ -33,14 +33,16 @@ from synthetic import (
     table_refs,
 )
 
-from xlmonitor import libreoffice, publish
-from xlmonitor.consolidate import DATA_COLUMNS, FINDING_COLUMNS, REGISTER_COLUMNS
-from xlmonitor.dashboard import GREEN, NOT_REPORTED, ORANGE, RED
+from xlmonitor import libreoffice
+from xlmonitor.consolidation.merge import DATA_COLUMNS, FINDING_COLUMNS, REGISTER_COLUMNS
 from xlmonitor.errors import UsageError, WriteError
 from xlmonitor.findings import Finding
+from xlmonitor.master import publish
+from xlmonitor.master.dashboard import NOT_REPORTED
+from xlmonitor.master.publish import write_master
+from xlmonitor.master.styles import GREEN, ORANGE, RED
 from xlmonitor.periods import elapsed_share, period_end
-from xlmonitor.programme import build_programme_workbook, load_programme
-from xlmonitor.publish import write_master
+from xlmonitor.programme.definition import build_programme_workbook, load_programme
 
 SHEETS = ["Dashboard", "Gemeenten", "Inzendingen", "Validatie", "Data", "Doelen"]
 LAST = "2022-Q2"
@@ -386,7 +388,7 @@ def test_shortcuts_write_what_xlsxwriter_would(consolidation, tmp_path, monkeypa
 def test_failed_write_leaves_the_old_master(consolidation, tmp_path, monkeypatch):
     path = tmp_path / "master.xlsx"
     path.write_bytes(b"vorige master")
-    import xlmonitor.publish as publish
+    import xlmonitor.master.publish as publish
 
     def broken(*args, **kwargs):
         raise RuntimeError("schijf vol")

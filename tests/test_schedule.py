@@ -23,10 +23,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlmonitor.arrival import ArrivalGuard, inbox_snapshot, incomplete_reason
+from xlmonitor.consolidation.arrival import ArrivalGuard, inbox_snapshot, incomplete_reason
 from xlmonitor.errors import UsageError, WriteError
-from xlmonitor.schedule import run_consolidation, schedule_commands, watch
-from xlmonitor.settings import Settings, resolve_settings
+from xlmonitor.run.schedule import run_consolidation, schedule_commands, watch
+from xlmonitor.run.settings import Settings, resolve_settings
 
 #: A small inbox from the demo: two municipalities, a rejected first attempt ("12,5" and a
 #: negative number), a byte-identical copy, a note and an Excel owner file.
@@ -44,7 +44,7 @@ LATE = "Monitor_Laren_2022-Q2.xlsx"  # arrives during a test
 @pytest.fixture(scope="session")
 def demo_files(tmp_path_factory) -> Path:
     from xlmonitor.demo import write_demo_inbox
-    from xlmonitor.programme import load_programme
+    from xlmonitor.programme.definition import load_programme
 
     folder = tmp_path_factory.mktemp("demo") / "inbox"
     write_demo_inbox(load_programme(), folder)
@@ -364,13 +364,13 @@ def test_file_that_changes_while_it_is_read_is_in_transit(tmp_path, demo_files):
     os.utime(path, (an_hour_ago, an_hour_ago))
 
     def read_while_someone_saves(p, programme, layouts):
-        from xlmonitor.intake import read_submission
+        from xlmonitor.intake.read import read_submission
 
         submission = read_submission(p, programme, layouts)
         os.utime(p)  # the municipality saves again during the read
         return submission
 
-    from xlmonitor.programme import load_programme
+    from xlmonitor.programme.definition import load_programme
 
     submission = ArrivalGuard(settle=60, base=read_while_someone_saves)(path, load_programme())
     assert submission.in_transit and [f.code for f in submission.findings] == ["in-aanvoer"]

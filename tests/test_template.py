@@ -15,8 +15,12 @@ import pytest
 from openpyxl.utils import range_boundaries
 
 from xlmonitor.errors import UsageError, WriteError
-from xlmonitor.programme import TEMPLATE_VERSION, build_programme_workbook, load_programme
-from xlmonitor.template import build_template, build_templates, template_file_name
+from xlmonitor.programme.definition import (
+    TEMPLATE_VERSION,
+    build_programme_workbook,
+    load_programme,
+)
+from xlmonitor.template.standard import build_template, build_templates, template_file_name
 
 HEADERS = ["Projectcode", "Project", "Aanmeldingen", "Gestarte trajecten",
            "Afgeronde scholing", "Bemiddeld naar werk", "Toelichting"]

@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from xlmonitor.intake import ROW_COLUMNS, Submission
-from xlmonitor.programme import INDICATOR_CODES, load_programme
-from xlmonitor.validate import locked_findings, validate_submission
+from xlmonitor.intake.read import ROW_COLUMNS, Submission
+from xlmonitor.programme.definition import INDICATOR_CODES, load_programme
+from xlmonitor.validation.checks import locked_findings, validate_submission
 
 
 @pytest.fixture(scope="module")
@@ -302,7 +302,7 @@ def test_cumulative_rules_in_a_merge_name_the_file_whose_quarter_breaks_them(pro
     """consolidate judges cumulative rules once over every municipality's accepted rows; a
     finding names the file of the quarter where the sum breaks the rule, never an earlier
     one, and a blocking rule rejects that file only (its quarter then counts without it)."""
-    from xlmonitor.consolidate import merge
+    from xlmonitor.consolidation.merge import merge
 
     def laren(period: str, placed: int, name: str, municipality: str = "Laren"):
         sub = submission([("ZorgStart", "ZORGSTART", 10, 4, 0, placed)], period=period,

@@ -1,6 +1,6 @@
 """Builds the workbooks the project ships (``xlmonitor build-workbooks``).
 
-They are build outputs: change the sources (:mod:`xlmonitor.seed`, ``macros/*.bas``) and
+They are build outputs: change the sources (:mod:`xlmonitor.programme.seed`, ``macros/*.bas``) and
 rebuild; a test checks that rebuilding changes nothing.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from xlmonitor.programme import Programme, build_programme_workbook, load_programme
+from xlmonitor.programme.definition import Programme, build_programme_workbook, load_programme
 
 
 def build_workbooks(folder: str | Path = "workbooks") -> list[Path]:
@@ -24,7 +24,7 @@ def build_workbooks(folder: str | Path = "workbooks") -> list[Path]:
 def build_master_workbook(path: str | Path, *, programme: Programme | None = None) -> Path:
     """``master.xlsm``: the master of an *empty* inbox, with the sheet Instellingen (default
     settings: ``inbox`` and ``terugkoppeling`` beside the workbook), the VBA project of
-    :mod:`xlmonitor.vba` and the Consolideer button on Dashboard.
+    :mod:`xlmonitor.master.vba` and the Consolideer button on Dashboard.
 
     Empty, not the demo: the region puts this file on its shared drive and must never present
     invented figures; the first click on Consolideer fills it. It lays out every quarter of the
@@ -32,9 +32,10 @@ def build_master_workbook(path: str | Path, *, programme: Programme | None = Non
     inbox holds. It also keeps the binary independent of the demo data. Needs xlwings and
     pyOpenVBA (developers only).
     """
-    from xlmonitor.consolidate import consolidate
-    from xlmonitor.excel import settings_for, write_button_master
-    from xlmonitor.vba import build_vba_project, document_names, quickstart_workbook
+    from xlmonitor.consolidation.merge import consolidate
+    from xlmonitor.master.publish import write_button_master
+    from xlmonitor.master.settings_sheet import settings_for
+    from xlmonitor.master.vba import build_vba_project, document_names, quickstart_workbook
 
     path = Path(path)
     programme = programme or load_programme()

@@ -21,14 +21,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _programme(args):
-    from xlmonitor.programme import load_programme
+    from xlmonitor.programme.definition import load_programme
 
     return load_programme(args.programma)
 
 
 def cmd_template(args) -> int:
     from xlmonitor.periods import parse_period
-    from xlmonitor.template import build_template, build_templates, template_file_name
+    from xlmonitor.template.standard import build_template, build_templates, template_file_name
 
     programme = _programme(args)
     period = parse_period(args.periode)
@@ -47,8 +47,8 @@ def cmd_template(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from xlmonitor.intake import read_submission
-    from xlmonitor.validate import validate_submission
+    from xlmonitor.intake.read import read_submission
+    from xlmonitor.validation.checks import validate_submission
 
     programme = _programme(args)
     results = []
@@ -60,7 +60,7 @@ def cmd_validate(args) -> int:
         results.append(validate_submission(submission, programme))
     findings = [f for r in results for f in r.findings]
     if args.feedback:
-        from xlmonitor.feedback import write_feedback_copy
+        from xlmonitor.feedback.marked_copy import write_feedback_copy
 
         for result in results:
             if result.findings:
@@ -83,7 +83,7 @@ def cmd_validate(args) -> int:
 
 
 def _run_settings(args):
-    from xlmonitor.settings import resolve_settings
+    from xlmonitor.run.settings import resolve_settings
 
     return resolve_settings(
         settings_file=getattr(args, "instellingen", None), inbox=args.inbox, master=args.output,
@@ -94,7 +94,7 @@ def _run_settings(args):
 
 
 def cmd_consolidate(args) -> int:
-    from xlmonitor.schedule import run_consolidation
+    from xlmonitor.run.schedule import run_consolidation
 
     settings = _run_settings(args)
     result = run_consolidation(settings, echo=None if args.quiet or args.json else print)
@@ -109,7 +109,7 @@ def cmd_consolidate(args) -> int:
 
 
 def cmd_schedule(args) -> int:
-    from xlmonitor.schedule import schedule_commands
+    from xlmonitor.run.schedule import schedule_commands
 
     commands = schedule_commands(_run_settings(args), at=args.tijd)
     if commands["cmd_bestand"] in commands["schtasks"]:
@@ -124,7 +124,7 @@ def cmd_schedule(args) -> int:
 
 
 def cmd_watch(args) -> int:
-    from xlmonitor.schedule import watch
+    from xlmonitor.run.schedule import watch
 
     if args.interval <= 0:
         raise UsageError("Ongeldige invoer: --interval moet meer dan 0 seconden zijn.")
@@ -143,7 +143,7 @@ def cmd_watch(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from xlmonitor.export import export_dashboard, export_tables, resolve_peilperiode
+    from xlmonitor.export.outputs import export_dashboard, export_tables, resolve_peilperiode
 
     if not (args.pdf or args.png or args.csv or args.parquet):
         raise UsageError("Ongeldige invoer: kies minstens een van --pdf, --png, --csv of "

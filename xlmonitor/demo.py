@@ -9,7 +9,8 @@ programme's rules (no more started than registered, no more placed than started)
 Every run writes the same bytes (and file times), so the master's register (its ``sha256``
 column) and the guide's pictures do not change from one run to the next: the document
 properties and zip timestamps come from the demo's own dates, never from the clock. The
-template's creation date is its period's first day (:func:`~xlmonitor.template.build_template`),
+template's creation date is its period's first day
+(:func:`~xlmonitor.template.standard.build_template`),
 XlsxWriter fixes its zip timestamps itself, and :func:`~xlmonitor.reproducible.save_workbook`
 does both for the files openpyxl saves.
 """
@@ -25,9 +26,9 @@ import openpyxl
 import xlsxwriter
 
 from xlmonitor.periods import period_end, periods_between, split_period
-from xlmonitor.programme import INDICATOR_CODES, Programme
+from xlmonitor.programme.definition import INDICATOR_CODES, Programme
 from xlmonitor.reproducible import save_workbook
-from xlmonitor.template import build_template, template_file_name
+from xlmonitor.template.standard import build_template, template_file_name
 
 PERIODS = periods_between("2020-Q3", "2022-Q2")
 
@@ -372,11 +373,11 @@ def run_demo(folder: str | Path, *, programme: Programme | None = None,
 
     A folder made by an earlier demo run (it holds a marker file) is rebuilt; any other
     non-empty folder is refused, so the demo never overwrites someone's files."""
-    from xlmonitor.consolidate import consolidate
+    from xlmonitor.consolidation.merge import consolidate
     from xlmonitor.errors import UsageError
-    from xlmonitor.feedback import write_feedback_copy
-    from xlmonitor.programme import load_programme
-    from xlmonitor.publish import write_master
+    from xlmonitor.feedback.marked_copy import write_feedback_copy
+    from xlmonitor.master.publish import write_master
+    from xlmonitor.programme.definition import load_programme
 
     folder = Path(folder)
     programme = programme or load_programme()

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import csv
 import string
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from xlmonitor.privacy import shown_file_name
+from xlmonitor.privacy import mask_text, shown_file_name
 
 ERROR = "fout"  # blocks the submission
 WARNING = "waarschuwing"  # reported, does not block
@@ -108,3 +108,14 @@ def finding(
 
 def has_errors(findings: list[Finding]) -> bool:
     return any(f.is_error for f in findings)
+
+
+def mask_finding(item: Finding) -> Finding:
+    """The finding with its file name, message, detail and parameters masked."""
+    file, message, detail = shown_file_name(item.file), mask_text(item.message), \
+        mask_text(item.detail)
+    params = {k: mask_text(v) for k, v in item.params.items()}
+    if file == item.file and message == item.message and detail == item.detail and \
+            params == item.params:
+        return item
+    return replace(item, file=file, message=message, detail=detail, params=params)

@@ -26,12 +26,8 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import chain
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # findings masks the file names it records with this module
-    from xlmonitor.findings import Finding
 
 BSN, EMAIL, PHONE = "bsn", "e-mail", "telefoon"
 
@@ -152,17 +148,6 @@ def mask_value(value: object) -> object:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and _number_is_bsn(value):
         return mask_bsn(f"{int(value):09d}")
     return value
-
-
-def mask_finding(item: Finding) -> Finding:
-    """The finding with its file name, message, detail and parameters masked."""
-    file, message, detail = shown_file_name(item.file), mask_text(item.message), \
-        mask_text(item.detail)
-    params = {k: mask_text(v) for k, v in item.params.items()}
-    if file == item.file and message == item.message and detail == item.detail and \
-            params == item.params:
-        return item
-    return replace(item, file=file, message=message, detail=detail, params=params)
 
 
 def _number_is_bsn(value: float) -> bool:

@@ -1,5 +1,5 @@
 """Replacing the master file safely: what the unattended run
-(:func:`~xlmonitor.schedule.run_consolidation`: the nightly schedule, ``xlmonitor
+(:func:`~xlmonitor.run.schedule.run_consolidation`: the nightly schedule, ``xlmonitor
 consolidate``, ``watch``) does once the consolidation is done, while it holds the run's lock.
 A caller that writes into the open workbook passes its own ``publish`` and does not come here.
 
@@ -46,10 +46,10 @@ from typing import TYPE_CHECKING
 
 from xlmonitor.atomic import fsync_file, replace_atomically
 from xlmonitor.errors import UsageError, WriteError
-from xlmonitor.settings import Settings
+from xlmonitor.run.settings import Settings
 
 if TYPE_CHECKING:
-    from xlmonitor.consolidate import Consolidation
+    from xlmonitor.consolidation.merge import Consolidation
 
 __all__ = ["owner_files", "refuse_if_open", "remove_leftovers", "replace_master"]
 
@@ -105,7 +105,7 @@ def remove_leftovers(settings: Settings) -> None:
 def replace_master(settings: Settings, consolidation: Consolidation) -> tuple[bool, Path | None]:
     """Write beside the master, copy the old one to the archive, replace. Returns (changed,
     archived copy)."""
-    from xlmonitor.publish import write_master
+    from xlmonitor.master.publish import write_master
 
     master, staged = settings.master, _staged_path(settings.master)
     try:
@@ -115,7 +115,8 @@ def replace_master(settings: Settings, consolidation: Consolidation) -> tuple[bo
                 write_master(consolidation, staged, peilperiode=settings.peilperiode)
             else:
                 # The button's master keeps its VBA, button and the analyst's Instellingen.
-                from xlmonitor.excel import saved_settings, settings_for, write_button_master
+                from xlmonitor.master.publish import write_button_master
+                from xlmonitor.master.settings_sheet import saved_settings, settings_for
 
                 values = {**settings_for(master, inbox=settings.inbox,
                                          feedback=settings.feedback,
@@ -162,7 +163,7 @@ def _vba_project(settings: Settings) -> Iterator[Path | None]:
             data = archive.read("xl/vbaProject.bin")
     except (OSError, KeyError, zipfile.BadZipFile):
         # No master yet (or not a macro workbook): the project shipped in master.xlsm.
-        from xlmonitor.vba import packaged_vba_project
+        from xlmonitor.master.vba import packaged_vba_project
 
         data = packaged_vba_project()
     with tempfile.TemporaryDirectory(prefix="xlmonitor-vba-") as folder:

@@ -3,7 +3,7 @@
 One small TOML file per layout in ``workbooks/layouts/`` (the vocabulary is documented in
 ``workbooks/layouts/README.md``). :func:`load_layouts` reads them into :class:`LayoutSpec`
 objects; :func:`match_header` scores how well a sheet's rows fit a spec, so
-:mod:`xlmonitor.intake` can pick the layout that fits a file best. A new municipality's layout
+:mod:`xlmonitor.intake.read` can pick the layout that fits a file best. A new municipality's layout
 is a new TOML file; no Python changes.
 """
 
@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from xlmonitor.errors import XlmonitorError
-from xlmonitor.programme import INDICATOR_CODES, normalise_name
+from xlmonitor.programme.definition import INDICATOR_CODES, normalise_name
 
 ORIENTATIONS = ("wide", "quarter-groups", "long")
 

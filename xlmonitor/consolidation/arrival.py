@@ -4,7 +4,8 @@ the inbox (a municipality saving over a slow VPN, an e-mail attachment being dra
 Two checks, for the two ways a run starts:
 
 * **Per file, while it is read** (:class:`ArrivalGuard`, the reader the unattended run hands
-  to :func:`~xlmonitor.consolidate.consolidate`): a file that changes during its read, or that
+  to :func:`~xlmonitor.consolidation.merge.consolidate`): a file that changes during its read, or
+  that
   is incomplete (half a zip, 0 bytes, unreadable) and was modified less than ``settle`` seconds
   ago, is not read but reported with an ``in-aanvoer`` finding; the register shows it as
   ``in aanvoer`` and the next run takes it in.
@@ -25,9 +26,9 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from xlmonitor.consolidate import inbox_files
+from xlmonitor.consolidation.merge import inbox_files
 from xlmonitor.findings import finding
-from xlmonitor.intake import Submission, read_submission
+from xlmonitor.intake.read import Submission, read_submission
 
 __all__ = ["IN_TRANSIT", "IN_TRANSIT_STATUS", "ArrivalGuard", "inbox_snapshot",
            "incomplete_reason"]
@@ -62,7 +63,7 @@ def incomplete_reason(path: Path) -> str | None:
 
 @dataclass
 class ArrivalGuard:
-    """The ``reader`` for :func:`~xlmonitor.consolidate.consolidate` that skips files still
+    """The ``reader`` for :func:`~xlmonitor.consolidation.merge.consolidate` that skips files still
     being written: a file whose size or modification time changes while it is read, or that
     is incomplete (half a zip, 0 bytes, unreadable) and was modified less than ``settle``
     seconds ago, becomes a Submission with only an ``in-aanvoer`` finding and

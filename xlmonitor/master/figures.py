@@ -1,6 +1,7 @@
 """The Dashboard and Gemeenten figures, computed in pandas.
 
-:mod:`xlmonitor.dashboard` writes every figure as a formula over ``tblData`` and the tables on
+:mod:`xlmonitor.master.dashboard` writes every figure as a formula over ``tblData`` and the tables
+on
 ``Doelen``; :func:`compute_figures` computes what those formulas give at a peilperiode, so
 each formula can carry it as its cached result (readers that do not calculate show that).
 """

@@ -25,14 +25,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xlmonitor.cache import Lookup, SubmissionCache, cache_context
+from xlmonitor.consolidation.cache import Lookup, SubmissionCache, cache_context
 from xlmonitor.errors import UsageError
 from xlmonitor.findings import Finding, finding
-from xlmonitor.intake import Submission, read_submission
+from xlmonitor.intake.read import Submission, read_submission
 from xlmonitor.periods import parse_period, period_end, period_of, periods_between
 from xlmonitor.privacy import shown_file_name
-from xlmonitor.programme import INDICATOR_CODES, Programme
-from xlmonitor.validate import (
+from xlmonitor.programme.definition import INDICATOR_CODES, Programme
+from xlmonitor.validation.checks import (
     Validation,
     evaluate_cumulative_rules,
     locked_findings,
@@ -153,7 +153,8 @@ def consolidate(inbox: str | Path, programme: Programme, *, layouts=None,
                 progress: Callable[[Path], None] | None = None) -> Consolidation:
     """Read, validate and merge every submission in ``inbox``. The inbox is only read.
 
-    ``cache`` (a :class:`~xlmonitor.cache.SubmissionCache` or its folder, never inside the
+    ``cache`` (a :class:`~xlmonitor.consolidation.cache.SubmissionCache` or its folder, never
+    inside the
     inbox) keeps validated submissions by content: a re-run reads only new and changed files.
     ``jobs`` > 1 reads and validates the files the cache does not have in that many processes;
     the result is the same as with one job, in the same order. ``progress(path)`` is called
@@ -201,7 +202,7 @@ def _read_all(paths: list[Path], programme: Programme, layouts, reader, jobs: in
 #: Fewer files than this per job are read in this process: starting workers costs more.
 #: (A forked worker starts in ~0.05 s; a spawned one, as on Windows, imports pandas: ~1 s.)
 POOL_MIN_FILES_PER_JOB = {"fork": 2, "forkserver": 8, "spawn": 8}
-#: Files validated together (:func:`~xlmonitor.validate.validate_submissions`): enough to
+#: Files validated together (:func:`~xlmonitor.validation.checks.validate_submissions`): enough to
 #: spread pandas' fixed cost per operation, few enough that work spreads over the jobs.
 BATCH_FILES = 16
 
@@ -257,7 +258,7 @@ def _pool_context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["xlmonitor.consolidate"])
+        context.set_forkserver_preload(["xlmonitor.consolidation.merge"])
         return context
     return multiprocessing.get_context("spawn")
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from xlmonitor.programme import INDICATOR_CODES
+from xlmonitor.programme.definition import INDICATOR_CODES
 
 #: Marks a value that is not a number at all (text, a date); validate reports it.
 NOT_A_NUMBER = -math.inf

@@ -18,8 +18,8 @@ What :func:`run_consolidation` guarantees:
   server, next to the analysts' button) rather than from several Linux hosts.
 * **Never a half-written master, never over one that is open.** Written beside the old one,
   the old one archived, then replaced in one step; refused (exit code 3) while Excel or
-  LibreOffice has it open. See :mod:`xlmonitor.masterfile`.
-* **Files still arriving are not read.** See :class:`~xlmonitor.arrival.ArrivalGuard`.
+  LibreOffice has it open. See :mod:`xlmonitor.run.masterfile`.
+* **Files still arriving are not read.** See :class:`~xlmonitor.consolidation.arrival.ArrivalGuard`.
 * **The inbox is only read**; master, archive, log and feedback folder may not lie in it.
 * **The log holds no submitted data**: one line per file (name, municipality, periods,
   status, counts, finding codes), never a cell value, remark or finding message.
@@ -44,13 +44,13 @@ from datetime import datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from xlmonitor.arrival import IN_TRANSIT_STATUS, ArrivalGuard, inbox_snapshot
-from xlmonitor.cache import SubmissionCache
-from xlmonitor.consolidate import Consolidation, consolidate, inbox_files
+from xlmonitor.consolidation.arrival import IN_TRANSIT_STATUS, ArrivalGuard, inbox_snapshot
+from xlmonitor.consolidation.cache import SubmissionCache
+from xlmonitor.consolidation.merge import Consolidation, consolidate, inbox_files
 from xlmonitor.errors import UsageError, WriteError, XlmonitorError
-from xlmonitor.masterfile import refuse_if_open, remove_leftovers, replace_master
 from xlmonitor.privacy import mask_text, shown_file_name
-from xlmonitor.settings import Settings, default_jobs
+from xlmonitor.run.masterfile import refuse_if_open, remove_leftovers, replace_master
+from xlmonitor.run.settings import Settings, default_jobs
 
 __all__ = ["RunResult", "run_consolidation", "schedule_commands", "watch"]
 
@@ -176,7 +176,7 @@ def run_consolidation(settings: Settings, *, echo: Callable[[str], None] | None 
 
 
 def _consolidate(settings: Settings, log: logging.Logger, echo, progress) -> RunResult:
-    from xlmonitor.programme import load_programme
+    from xlmonitor.programme.definition import load_programme
 
     programme = load_programme(settings.programme)
     paths, _ = inbox_files(settings.inbox)
@@ -184,7 +184,7 @@ def _consolidate(settings: Settings, log: logging.Logger, echo, progress) -> Run
     # The guard runs where the file is read (in a worker process with jobs > 1), so its
     # before/after checks surround the read itself; progress is reported here, per file.
     # Files from the cache skip it: their bytes were hashed between two stat calls and
-    # equal a file read whole before (xlmonitor.cache).
+    # equal a file read whole before (xlmonitor.consolidation.cache).
     guard = ArrivalGuard(settle=settings.settle)
     cache = SubmissionCache(settings.cache) if settings.cache else None
     try:
@@ -262,7 +262,8 @@ class _SharedLogHandler(RotatingFileHandler):
 
 
 class _LibraryRecords(logging.Handler):
-    """Warnings of the library (``xlmonitor.feedback`` …) reach the run log as their message
+    """Warnings of the library (``xlmonitor.feedback.marked_copy`` …) reach the run log as their
+    message
     only: a traceback could quote a cell value. Also keeps them off stderr under --quiet."""
 
     def __init__(self, target: logging.Logger) -> None:
@@ -365,7 +366,7 @@ def _exclusive(settings: Settings, log: logging.Logger, echo) -> Iterator[None]:
 def _write_feedback(settings: Settings, result: RunResult, log: logging.Logger) -> None:
     """A .controle.xlsx per file with findings, into the feedback folder (never the inbox);
     an outdated copy of a file that is now clean is removed. Files in transit wait."""
-    from xlmonitor.feedback import write_feedback_copy
+    from xlmonitor.feedback.marked_copy import write_feedback_copy
 
     consolidation = result.consolidation
     for name, validation in sorted(consolidation.validations.items()):

@@ -1,5 +1,5 @@
 """The workbook as a file: every check intake makes before and while cells are parsed, and
-the parsing itself. :mod:`xlmonitor.intake` reads the layout from what this gives it.
+the parsing itself. :mod:`xlmonitor.intake.read` reads the layout from what this gives it.
 
 Nothing here trusts the file. In order, :meth:`WorkbookFile.check` refuses:
 
@@ -96,7 +96,7 @@ DEFAULT_LIMITS = Limits()
 
 class WorkbookRefused(XlmonitorError):
     """Reading stops: the file gets the single finding ``code`` (with ``params`` for the
-    Dutch message). Raised inside :mod:`xlmonitor.intake` only; never escapes
+    Dutch message). Raised inside :mod:`xlmonitor.intake.read` only; never escapes
     ``read_submission``."""
 
     def __init__(self, code: str, **params: object) -> None:

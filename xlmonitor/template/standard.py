@@ -29,7 +29,7 @@ import xlsxwriter
 from xlmonitor.atomic import write_bytes_atomically
 from xlmonitor.errors import UsageError, WriteError
 from xlmonitor.periods import parse_period, period_end, period_start
-from xlmonitor.programme import TEMPLATE_VERSION, Programme
+from xlmonitor.programme.definition import TEMPLATE_VERSION, Programme
 
 __all__ = [
     "FIRST_ROW",

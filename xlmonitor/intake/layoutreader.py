@@ -1,12 +1,12 @@
 """Reading a submission's sheet by its layout: rows with the A1 cell of every value.
 
-:func:`xlmonitor.intake.read_submission` checks and parses the file, then hands its visible
+:func:`xlmonitor.intake.read.read_submission` checks and parses the file, then hands its visible
 sheets to :func:`read_by_layout`: every sheet's top rows are scored against each layout spec
-(:mod:`xlmonitor.layouts`), the best fit gives the municipality, period and fill-in date from
+(:mod:`xlmonitor.intake.layouts`), the best fit gives the municipality, period and fill-in date from
 the spec's sources (label cells, named cells, titles, metadata, columns, sheet and file name)
 and is read by its orientation (``wide``, ``quarter-groups``, ``long``) into
 :data:`ROW_COLUMNS` rows, totals and findings. The contract (finding codes, values as read)
-is in :mod:`xlmonitor.intake`'s docstring.
+is in :mod:`xlmonitor.intake.read`'s docstring.
 """
 
 from __future__ import annotations
@@ -17,34 +17,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
-
-import pandas as pd
 
 from xlmonitor.findings import finding
-from xlmonitor.layouts import HeaderMatch, LayoutSpec, Sources, header_key, match_header
+from xlmonitor.intake.layouts import HeaderMatch, LayoutSpec, Sources, header_key, match_header
+from xlmonitor.intake.submission import ROW_COLUMNS, Submission, rows_frame
+from xlmonitor.intake.workbookfile import Sheet, WorkbookFile, a1, as_text, clean
 from xlmonitor.periods import parse_period, period_of
-from xlmonitor.programme import INDICATOR_CODES, Programme
-from xlmonitor.workbookfile import Sheet, WorkbookFile, a1, as_text, clean
-
-if TYPE_CHECKING:
-    from xlmonitor.intake import Submission
-
-#: Columns of ``Submission.rows`` (one row per period × project line in the file).
-ROW_COLUMNS = [
-    "gemeente",        # canonical municipality name (programme), or None if unknown
-    "periode",         # "YYYY-Qn", or None if it could not be read
-    "projectcode",     # programme project code, or None when the name is unknown
-    "project_tekst",   # the project as written in the file
-    "aanmeldingen", "gestarte_trajecten", "afgeronde_scholing", "bemiddeld_naar_werk",
-    "toelichting",     # remark text or None
-    "blad",            # sheet name
-    "cel_project",     # A1 cell of the project name
-    "cel_aanmeldingen", "cel_gestarte_trajecten", "cel_afgeronde_scholing",
-    "cel_bemiddeld_naar_werk", "cel_toelichting",  # A1 cell of each value ("" if none)
-    "cel_periode",     # A1 cell the period was read from ("" when from file or sheet name)
-]
-_NO_ROWS = pd.DataFrame(columns=ROW_COLUMNS)  # copied: 25 times cheaper than a new one
+from xlmonitor.programme.definition import INDICATOR_CODES, Programme
 
 _VALUE_FIELDS = (*INDICATOR_CODES, "toelichting")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
@@ -56,15 +35,8 @@ def read_by_layout(submission: Submission, programme: Programme, specs: list[Lay
                    sheets: list[Sheet], metadata: dict[str, str], book: WorkbookFile) -> None:
     """Read the visible ``sheets`` into ``submission`` (layout, sheet, municipality, fill-in
     date, rows, totals, findings) by the spec that fits best. May raise
-    :class:`~xlmonitor.workbookfile.WorkbookRefused` (a limit of ``book`` reached)."""
+    :class:`~xlmonitor.intake.workbookfile.WorkbookRefused` (a limit of ``book`` reached)."""
     _Reader(submission, programme, specs, sheets, metadata, book).read()
-
-
-def rows_frame(rows: list[dict]) -> pd.DataFrame:
-    """Rows (dicts with at least :data:`ROW_COLUMNS`) as ``Submission.rows``; none: empty."""
-    if not rows:
-        return _NO_ROWS.copy()
-    return pd.DataFrame(rows, columns=ROW_COLUMNS, dtype=object)
 
 
 # -- values ------------------------------------------------------------------------------

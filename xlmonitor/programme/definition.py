@@ -4,7 +4,7 @@ and locked periods.
 Staff edit it in ``workbooks/programma.xlsx``; :func:`load_programme` reads that workbook and
 validates every sheet with pandera (lazily: all problems at once) so a broken programme file
 gives Dutch errors naming sheet and cell, never a traceback. :func:`build_programme_workbook`
-writes the default workbook from :mod:`xlmonitor.seed`.
+writes the default workbook from :mod:`xlmonitor.programme.seed`.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ import pandas as pd
 import pandera.pandas as pa
 from openpyxl.utils import get_column_letter
 
-from xlmonitor import seed
 from xlmonitor.errors import ProgrammeError
 from xlmonitor.periods import parse_period, period_end, period_start
+from xlmonitor.programme import seed
 
 INDICATOR_CODES = ("aanmeldingen", "gestarte_trajecten", "afgeronde_scholing",
                    "bemiddeld_naar_werk")
@@ -496,7 +496,7 @@ def _assemble(frames: dict[str, pd.DataFrame], source: str, digest: str) -> Prog
 # -- building the default workbook --------------------------------------------------------
 
 def seed_tables() -> dict[str, list[tuple]]:
-    """The default programme as rows per sheet, from :mod:`xlmonitor.seed`."""
+    """The default programme as rows per sheet, from :mod:`xlmonitor.programme.seed`."""
     return {
         "Programma": [(k, v) for k, v in seed.PROGRAMME.items()],
         "Projecten": seed.PROJECTS,

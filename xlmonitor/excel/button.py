@@ -12,22 +12,16 @@ the tables: the master lays out every quarter of the programme when it is writte
 list, trend, matrix), so a quarter that started since is already there to fill in.
 
 Everything here only moves values between the library and the book; :func:`table_values`
-is the pure "which values go in which table" step, testable without Excel.
+is the pure "which values go in which table" step, testable without Excel. Where the values
+go (sheets, tables, the status cell) is the master's contract, :mod:`xlmonitor.master.contract`.
 
-The sheet ``Instellingen`` (:func:`write_settings_sheet`) is part of every master with the
-button, including the one the scheduled ``xlmonitor consolidate INBOX -o master.xlsm`` writes
-(:func:`write_button_master`).
-
-Importing this module does not import xlwings: the scheduled command uses
-:func:`write_button_master` on machines without it.
+Importing this module does not import xlwings.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import tempfile
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -36,162 +30,30 @@ from typing import Any
 
 import pandas as pd
 
-from xlmonitor.consolidate import (
+from xlmonitor.consolidation.cache import FOLDER_NAME as CACHE_FOLDER_NAME
+from xlmonitor.consolidation.merge import (
     DATA_COLUMNS,
     FINDING_COLUMNS,
     REGISTER_COLUMNS,
     matrix_for_periods,
 )
 from xlmonitor.errors import UsageError, XlmonitorError
+from xlmonitor.master.contract import (
+    MATRIX_HEADER,
+    MATRIX_SHEET,
+    SETTINGS,
+    SETTINGS_SHEET,
+    SETTINGS_TABLE,
+    STATUS_FALLBACK,
+    STATUS_NAME,
+    TABLE_SHEETS,
+    TABLES,
+)
 from xlmonitor.privacy import shown_file_name
-from xlmonitor.settings import CACHE_FOLDER_NAME
 
-__all__ = [
-    "SETTINGS",
-    "consolideer",
-    "read_settings",
-    "saved_settings",
-    "settings_for",
-    "table_values",
-    "write_button_master",
-    "write_settings_sheet",
-]
+__all__ = ["consolideer", "read_settings", "table_values"]
 
-SETTINGS_SHEET = "Instellingen"
-SETTINGS_TABLE = "tblInstellingen"
-SETTINGS_COLUMNS = ["Instelling", "Waarde"]
-#: Defined name of the status cell on Dashboard (the "Bijgewerkt: …" line).
-STATUS_NAME = "Status"
-STATUS_FALLBACK = ("Dashboard", "A3")
-#: Header cell of the municipality × period matrix on Inzendingen (publish writes it there).
-MATRIX_SHEET, MATRIX_HEADER = "Inzendingen", "A5"
 TITLE = "Consolideer"
-
-#: Setting → (default in a new master, explanation shown next to it). Relative paths are
-#: relative to the folder of the master workbook.
-SETTINGS: dict[str, tuple[str, str]] = {
-    "Inbox": ("inbox", "Map met de kwartaalbestanden van de gemeenten. xlmonitor leest deze "
-                       "map alleen: er wordt niets in gewijzigd of verwijderd."),
-    "Terugkoppeling": ("terugkoppeling", "Map voor de terugkoppeling (.controle.xlsx) van elk "
-                                         "bestand met bevindingen. Leeg: geen terugkoppeling."),
-    "Programma": ("", "Programmabestand (programma.xlsx) met projecten, doelen en regels. "
-                      "Leeg: het programma dat met xlmonitor is meegeleverd."),
-    "Python": ("", "Volledig pad naar python.exe, bijvoorbeeld "
-                   r"C:\Program Files\Python312\python.exe. Leeg: de Python uit xlwings.conf "
-                   "of uit het zoekpad (PATH) van Windows."),
-}
-
-TABLES: dict[str, list[str]] = {
-    "tblData": DATA_COLUMNS,
-    "tblInzendingen": REGISTER_COLUMNS,
-    "tblBevindingen": FINDING_COLUMNS,
-}
-#: Sheet of each refreshed table (publish's layout).
-TABLE_SHEETS = {"tblData": "Data", "tblInzendingen": "Inzendingen",
-                "tblBevindingen": "Validatie"}
-
-
-# -- the Instellingen sheet -----------------------------------------------------------------
-
-def settings_for(master: str | Path, *, inbox: str | Path | None = None,
-                 feedback: str | Path | None = None, programme: str | Path | None = None,
-                 interpreter: str = "") -> dict[str, str]:
-    """The Instellingen values for a master at ``master``: paths relative to its folder where
-    they can be (so the folder can move or be mapped to another drive letter). Without
-    ``inbox`` and ``feedback``, the defaults of a new master: both folders beside it."""
-    folder = Path(master).resolve().parent
-    new_master = inbox is None and feedback is None
-
-    def relative(path: str | Path | None, default: str) -> str:
-        if path is None:
-            return default
-        try:
-            return Path(os.path.relpath(Path(path).resolve(), folder)).as_posix()
-        except ValueError:  # another drive on Windows
-            return str(Path(path).resolve())
-
-    return {"Inbox": relative(inbox, SETTINGS["Inbox"][0]),
-            "Terugkoppeling": relative(feedback,
-                                       SETTINGS["Terugkoppeling"][0] if new_master else ""),
-            "Programma": relative(programme, ""),
-            "Python": interpreter}
-
-
-def write_settings_sheet(workbook, settings: Mapping[str, str], styles=None):
-    """Add sheet ``Instellingen`` with table ``tblInstellingen`` (Instelling, Waarde) to an
-    XlsxWriter workbook; the explanation of each setting stands beside the table."""
-    sheet = workbook.add_worksheet(SETTINGS_SHEET)
-    base = {"font_name": "Calibri", "font_size": 10, "valign": "vcenter"}
-    title = getattr(styles, "title", None) or workbook.add_format(
-        {**base, "bold": True, "font_size": 18, "font_color": "#1F3864"})
-    note = getattr(styles, "note", None) or workbook.add_format(
-        {**base, "italic": True, "font_color": "#595959"})
-    value = workbook.add_format({**base, "locked": False, "bg_color": "#DDEBF7"})
-    label = getattr(styles, "label", None) or workbook.add_format({**base, "bold": True})
-    sheet.set_row(0, 28)
-    sheet.write_string(0, 0, "Instellingen van de knop Consolideer", title)
-    sheet.write_string(1, 0, "De knop op het Dashboard leest deze tabel. Een relatief pad geldt "
-                             "vanaf de map van deze werkmap; een leeg veld betekent: de "
-                             "standaard.", note)
-    header = 3
-    sheet.add_table(header, 0, header + len(SETTINGS), 1, {
-        "name": SETTINGS_TABLE, "style": "Table Style Light 9",
-        "columns": [{"header": c} for c in SETTINGS_COLUMNS]})
-    for i, (key, (_default, explanation)) in enumerate(SETTINGS.items(), start=header + 1):
-        sheet.write_string(i, 0, key, label)
-        # write_string: a path is never a formula or a number, whatever it looks like.
-        sheet.write_string(i, 1, str(settings.get(key, "") or ""), value)
-        sheet.write_string(i, 2, explanation, note)
-    sheet.set_column(0, 0, 16)
-    sheet.set_column(1, 1, 60)
-    sheet.set_column(2, 2, 100)
-    return sheet
-
-
-def write_button_master(consolidation, path: str | Path, *, settings: Mapping[str, str],
-                        vba_project: bytes | str | Path | None = None,
-                        peilperiode: str | None = None,
-                        generated_at: datetime | None = None) -> Path:
-    """Write the master with the button (``.xlsm``): :func:`publish.write_master` with the
-    VBA project (bytes or a ``vbaProject.bin``; default: the one in the shipped
-    ``master.xlsm``), plus the sheet ``Instellingen`` holding ``settings``."""
-    from xlmonitor import publish
-    from xlmonitor.vba import packaged_vba_project
-
-    if vba_project is None:
-        project = packaged_vba_project()
-    elif isinstance(vba_project, bytes):
-        project = vba_project
-    else:
-        project = Path(vba_project).read_bytes()
-    with tempfile.TemporaryDirectory(prefix="xlmonitor-vba-") as tmp:
-        project_file = Path(tmp) / "vbaProject.bin"
-        project_file.write_bytes(project)
-        options = {"peilperiode": peilperiode, "vba_project": project_file,
-                   "generated_at": generated_at}
-        return publish.write_master(consolidation, path, settings=dict(settings), **options)
-
-
-def saved_settings(master: str | Path) -> dict[str, str]:
-    """Instelling → Waarde as saved in the Instellingen sheet of an existing master file ({}
-    when there is none), so a scheduled rewrite keeps what the analyst filled in there."""
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(master, read_only=True, data_only=True)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        return {}
-    try:
-        if SETTINGS_SHEET not in workbook.sheetnames:
-            return {}
-        values = {}
-        for row in workbook[SETTINGS_SHEET].iter_rows(min_col=1, max_col=2, values_only=True):
-            key = str(row[0]).strip() if row and row[0] is not None else ""
-            if key in SETTINGS:
-                values[key] = "" if row[1] is None else str(row[1]).strip()
-        return values
-    finally:
-        workbook.close()
 
 
 @dataclass
@@ -245,7 +107,7 @@ def shared_cache(folder: Path):
     (``cache = true`` in xlmonitor.toml): then a click reads only new and changed files.
     The button never creates one itself. (It reads in one process: starting workers from
     Excel's Python on Windows costs more than a region's files take.)"""
-    from xlmonitor.cache import SubmissionCache
+    from xlmonitor.consolidation.cache import SubmissionCache
 
     cache = folder / CACHE_FOLDER_NAME
     return SubmissionCache(cache) if cache.is_dir() else None
@@ -290,7 +152,7 @@ def _rows(frame: pd.DataFrame, columns: list[str]) -> list[list[Any]]:
 
 def table_values(consolidation) -> dict[str, list[list[Any]]]:
     """Table name → body rows (no header), in the columns of :data:`TABLES`: the same values
-    :mod:`xlmonitor.publish` writes into those tables."""
+    :mod:`xlmonitor.master.publish` writes into those tables."""
     return {
         "tblData": _rows(consolidation.shown_data(), DATA_COLUMNS),
         "tblInzendingen": _rows(consolidation.shown_register(), REGISTER_COLUMNS),
@@ -305,7 +167,7 @@ def matrix_values(consolidation, municipalities: list[str], periods: list[str]) 
     was written has its column already: a municipality that delivered it is ``ontvangen``,
     the others ``ontbreekt``, and the quarters after it stay ``later``. A quarter on the sheet
     that the consolidation does not know (the programme changed since) follows the same
-    rule (:func:`~xlmonitor.consolidate.matrix_for_periods`); a municipality it does not
+    rule (:func:`~xlmonitor.consolidation.merge.matrix_for_periods`); a municipality it does not
     know gets empty cells."""
     matrix = consolidation.matrix
     every = sorted({*map(str, matrix.columns), *periods})
@@ -395,11 +257,11 @@ def refresh_book(book, consolidation, when: datetime, feedback: int = 0) -> None
 
 def consolideer(book=None, *, now: datetime | None = None):
     """Entry point of the Consolideer button. ``book`` defaults to ``xlwings.Book.caller()``;
-    returns the :class:`~xlmonitor.consolidate.Consolidation`, or None when it failed (the
+    returns the :class:`~xlmonitor.consolidation.merge.Consolidation`, or None when it failed (the
     user then got a Dutch message)."""
-    from xlmonitor.consolidate import consolidate
-    from xlmonitor.feedback import write_feedback_copy
-    from xlmonitor.programme import load_programme
+    from xlmonitor.consolidation.merge import consolidate
+    from xlmonitor.feedback.marked_copy import write_feedback_copy
+    from xlmonitor.programme.definition import load_programme
 
     if book is None:
         import xlwings

@@ -43,7 +43,6 @@ from xlmonitor.periods import parse_period
 __all__ = ["SETTINGS_FILE_NAME", "Settings", "read_settings_file", "resolve_settings"]
 
 SETTINGS_FILE_NAME = "xlmonitor.toml"
-CACHE_FOLDER_NAME = ".xlmonitor-cache"  # beside the master (xlmonitor.cache)
 
 #: toml key (Dutch) → Settings field. The English field names are accepted as keys too.
 KEYS = {
@@ -111,7 +110,9 @@ class Settings:
         if self.log is None:
             self.log = self.master.parent / "xlmonitor.log"
         if self.cache is True:
-            self.cache = self.master.parent / CACHE_FOLDER_NAME
+            from xlmonitor.consolidation.cache import FOLDER_NAME  # pandas: only when used
+
+            self.cache = self.master.parent / FOLDER_NAME
         elif self.cache is not False:
             self.cache = Path(self.cache)
 

@@ -32,8 +32,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from xlsxwriter.utility import xl_col_to_name
 
-from xlmonitor.consolidate import DATA_COLUMNS
-from xlmonitor.dashboard import EXCEL_EPOCH, Styles, add_table
+from xlmonitor.consolidation.merge import DATA_COLUMNS
+from xlmonitor.master.styles import EXCEL_EPOCH, Styles, add_table
 
 __all__ = ["RISKY_START", "DataRows", "add_data_sheet", "write_package"]
 

@@ -11,35 +11,34 @@ for a bad file: problems become ``Finding``s in ``submission.findings`` (codes
 ``indicator-onbekend``, ``formule-zonder-waarde``, ``cellen-samengevoegd``,
 ``sjabloon-gewijzigd``, ``macro-aanwezig``, ``externe-koppeling``). Values are returned
 *as read* (int, float, str, None, datetime; whole floats as int; text stripped, blank = None):
-type checks are :mod:`xlmonitor.validate`'s job. Rows labelled as totals go to
+type checks are :mod:`xlmonitor.validation.checks`'s job. Rows labelled as totals go to
 ``submission.totals``; a project name the programme does not know keeps its row with
 ``projectcode`` None. Every BSN in any cell of any sheet is listed, masked, in
 ``submission.personal_data`` (validate reports them).
 
-How a file is read: :mod:`xlmonitor.workbookfile` checks the container and parses every sheet
+How a file is read: :mod:`xlmonitor.intake.workbookfile` checks the container and parses every sheet
 with python-calamine (xlsx, xlsm, xls, ods; a formula gives its cached value; macros are never
-run) within the :class:`~xlmonitor.workbookfile.Limits`; then every visible sheet's top rows
-are scored against each layout spec (:mod:`xlmonitor.layouts`), and the best fit is read by
-its orientation (:mod:`xlmonitor.layoutreader`, which also defines ``ROW_COLUMNS``, the columns
-of ``Submission.rows``).
+run) within the :class:`~xlmonitor.intake.workbookfile.Limits`; then every visible sheet's top rows
+are scored against each layout spec (:mod:`xlmonitor.intake.layouts`), and the best fit is read by
+its orientation (:mod:`xlmonitor.intake.layoutreader`); ``ROW_COLUMNS``, the columns of
+``Submission.rows``,
+are defined with :class:`~xlmonitor.intake.submission.Submission`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
-from xlmonitor.findings import Finding, finding
-from xlmonitor.layoutreader import ROW_COLUMNS, read_by_layout, rows_frame
-from xlmonitor.layouts import LayoutSpec, load_layouts
-from xlmonitor.privacy import Hit, find_bsns
-from xlmonitor.programme import Programme
-from xlmonitor.workbookfile import (
+from xlmonitor.findings import finding
+from xlmonitor.intake.layoutreader import read_by_layout
+from xlmonitor.intake.layouts import LayoutSpec, load_layouts
+from xlmonitor.intake.submission import ROW_COLUMNS, Submission
+from xlmonitor.intake.workbookfile import (
     DEFAULT_LIMITS,
     REASON_CONTENT,
     REASON_OPEN,
@@ -49,41 +48,15 @@ from xlmonitor.workbookfile import (
     is_reader_failure,
     read_metadata,
 )
-
-
-@dataclass
-class Submission:
-    path: Path
-    sha256: str = ""
-    size: int = 0
-    modified: datetime | None = None      # file modification time
-    submitted_on: date | None = None      # date filled in by the municipality, if any
-    layout: str | None = None             # name of the layout spec that matched
-    sheet: str | None = None
-    municipality: str | None = None       # canonical name
-    municipality_cell: str = ""           # where the municipality was read ("" = file name)
-    template_version: str | None = None
-    rows: pd.DataFrame = field(default_factory=lambda: rows_frame([]))
-    # Rows the file itself labels as totals ("Totaal"), same columns, for totaal-klopt-niet.
-    totals: pd.DataFrame = field(default_factory=lambda: rows_frame([]))
-    findings: list[Finding] = field(default_factory=list)
-    # BSNs found in any cell of any sheet (masked); validate turns them into findings.
-    personal_data: list[Hit] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-    @property
-    def periods(self) -> list[str]:
-        return sorted(p for p in self.rows["periode"].dropna().unique())
+from xlmonitor.privacy import find_bsns
+from xlmonitor.programme.definition import Programme
 
 
 def read_submission(path: str | Path, programme: Programme,
                     layouts: list[LayoutSpec] | None = None, *,
                     limits: Limits | None = None) -> Submission:
     """Read one submission into rows with provenance; problems become findings. ``limits``
-    (default :data:`~xlmonitor.workbookfile.DEFAULT_LIMITS`) bound what one file may cost."""
+    (default :data:`~xlmonitor.intake.workbookfile.DEFAULT_LIMITS`) bound what one file may cost."""
     path = Path(path)
     limits = limits or DEFAULT_LIMITS
     deadline = time.monotonic() + limits.seconds

@@ -31,11 +31,11 @@ import pandas as pd
 import pandera.pandas as pa
 
 from xlmonitor import privacy
-from xlmonitor.findings import WARNING, Finding, finding
-from xlmonitor.intake import Submission
+from xlmonitor.findings import WARNING, Finding, finding, mask_finding
+from xlmonitor.intake.read import Submission
 from xlmonitor.periods import period_end, period_start
-from xlmonitor.programme import INDICATOR_CODES, Programme
-from xlmonitor.schemas import (
+from xlmonitor.programme.definition import INDICATOR_CODES, Programme
+from xlmonitor.validation.schemas import (
     CHECK_CODES,
     LARGEST_EXACT_COUNT,
     NOT_A_NUMBER,
@@ -167,7 +167,7 @@ def _empty() -> pd.DataFrame:
 def _dedupe(findings: list[Finding]) -> list[Finding]:
     """Each finding once, with personal data in its message and detail masked."""
     seen, result = set(), []
-    for f in map(privacy.mask_finding, findings):
+    for f in map(mask_finding, findings):
         key = (f.file, f.sheet, f.cell, f.code, f.message)
         if key not in seen:
             seen.add(key)

@@ -1,8 +1,9 @@
 """A cache of read and validated submissions, so a re-run reads only new and changed files.
 
 Reading and validating a 240-row workbook takes about 100 ms; loading its cache entry about
-half a millisecond. :func:`~xlmonitor.consolidate.consolidate` asks the cache before it calls
-the reader: a hit is the :class:`~xlmonitor.validate.Validation` a previous run made of the
+half a millisecond. :func:`~xlmonitor.consolidation.merge.consolidate` asks the cache before it
+calls
+the reader: a hit is the :class:`~xlmonitor.validation.checks.Validation` a previous run made of the
 same bytes, a miss is read, validated and stored.
 
 **The key** is the sha256 of the file's bytes, the file *name*, and a context digest
@@ -16,7 +17,8 @@ names the file ("Kopie van X.xlsx" must say so in its findings). A renamed file 
 **Not from the cache**: the file's modification time (``Submission.modified``, the submission
 date when the workbook has no filled-in date) and its path are taken from the file on every
 run. The bytes are hashed between two ``stat`` calls; a file that changes meanwhile is a miss
-and goes to the reader (and :class:`~xlmonitor.arrival.ArrivalGuard`, which reports it in
+and goes to the reader (and :class:`~xlmonitor.consolidation.arrival.ArrivalGuard`, which reports
+it in
 transit).
 
 **Never cached**: a submission in which personal data was found, in a cell or in its name
@@ -52,13 +54,12 @@ import numpy as np
 import pandas as pd
 
 from xlmonitor.findings import Finding
-from xlmonitor.intake import Submission
-from xlmonitor.settings import CACHE_FOLDER_NAME
-from xlmonitor.validate import Validation
+from xlmonitor.intake.read import Submission
+from xlmonitor.validation.checks import Validation
 
 __all__ = ["FOLDER_NAME", "SubmissionCache", "cache_context", "default_cache_folder"]
 
-FOLDER_NAME = CACHE_FOLDER_NAME
+FOLDER_NAME = ".xlmonitor-cache"  # beside the master
 FORMAT = 2
 #: A submission with one of these findings is never stored (see the module docstring).
 NOT_CACHED = frozenset({"persoonsgegevens", "persoonsgegevens-bestandsnaam", "in-aanvoer",
@@ -83,10 +84,15 @@ def default_cache_folder(master: str | Path) -> Path:
 def _code_digest() -> str:
     """xlmonitor's own source files and message catalogue."""
     digest = hashlib.sha256()
-    package = resources.files("xlmonitor")
-    for item in sorted(package.iterdir(), key=lambda p: p.name):
-        if item.name.endswith((".py", ".csv")):
-            digest.update(item.name.encode() + b"\0" + item.read_bytes() + b"\0")
+
+    def walk(folder, prefix: str) -> None:
+        for item in sorted(folder.iterdir(), key=lambda p: p.name):
+            if item.is_dir() and item.name != "__pycache__":
+                walk(item, f"{prefix}{item.name}/")
+            elif item.name.endswith((".py", ".csv")):
+                digest.update(f"{prefix}{item.name}".encode() + b"\0" + item.read_bytes() + b"\0")
+
+    walk(resources.files("xlmonitor"), "")
     return digest.hexdigest()
 
 
@@ -99,11 +105,10 @@ def _version(package: str) -> str:
 
 def cache_context(programme, layouts=None) -> str:
     """Digest of everything but the file that a cached result depends on."""
-    from xlmonitor import __version__
-    from xlmonitor.layouts import load_layouts
+    from xlmonitor.intake.layouts import load_layouts
 
     specs = load_layouts() if layouts is None else layouts  # the shipped specs: read once
-    parts = [f"format {FORMAT}", f"xlmonitor {__version__} {_code_digest()}",
+    parts = [f"format {FORMAT}", f"xlmonitor {_version('xlmonitor')} {_code_digest()}",
              f"pandas {pd.__version__}", f"python-calamine {_version('python-calamine')}",
              f"programme {programme.digest or _programme_digest(programme)}",
              "layouts " + "\n".join(repr(spec) for spec in specs)]

@@ -1,0 +1,48 @@
+"""The master workbook's contract with its readers: sheet, table and cell positions.
+
+The writer (:mod:`xlmonitor.master.publish`, :mod:`xlmonitor.master.settings_sheet`) and the
+Consolideer button (:mod:`xlmonitor.excel`) both read these names, so they cannot drift apart.
+Users, Power Query and Power BI rely on them too: change them only deliberately
+(``docs/architecture.md``, "The master workbook").
+"""
+
+from __future__ import annotations
+
+from xlmonitor.consolidation.merge import DATA_COLUMNS, FINDING_COLUMNS, REGISTER_COLUMNS
+
+SETTINGS_SHEET = "Instellingen"
+SETTINGS_TABLE = "tblInstellingen"
+SETTINGS_COLUMNS = ["Instelling", "Waarde"]
+#: Defined name of the status cell on Dashboard (the "Bijgewerkt: …" line).
+STATUS_NAME = "Status"
+STATUS_FALLBACK = ("Dashboard", "A3")
+#: Header cell of the municipality × period matrix on Inzendingen (publish writes it there).
+MATRIX_SHEET, MATRIX_HEADER = "Inzendingen", "A5"
+
+#: Setting → (default in a new master, explanation shown next to it). Relative paths are
+#: relative to the folder of the master workbook.
+SETTINGS: dict[str, tuple[str, str]] = {
+    "Inbox": ("inbox", "Map met de kwartaalbestanden van de gemeenten. xlmonitor leest deze "
+                       "map alleen: er wordt niets in gewijzigd of verwijderd."),
+    "Terugkoppeling": ("terugkoppeling", "Map voor de terugkoppeling (.controle.xlsx) van elk "
+                                         "bestand met bevindingen. Leeg: geen terugkoppeling."),
+    "Programma": ("", "Programmabestand (programma.xlsx) met projecten, doelen en regels. "
+                      "Leeg: het programma dat met xlmonitor is meegeleverd."),
+    "Python": ("", "Volledig pad naar python.exe, bijvoorbeeld "
+                   r"C:\Program Files\Python312\python.exe. Leeg: de Python uit xlwings.conf "
+                   "of uit het zoekpad (PATH) van Windows."),
+}
+
+TABLES: dict[str, list[str]] = {
+    "tblData": DATA_COLUMNS,
+    "tblInzendingen": REGISTER_COLUMNS,
+    "tblBevindingen": FINDING_COLUMNS,
+}
+#: Sheet of each refreshed table (publish's layout).
+TABLE_SHEETS = {"tblData": "Data", "tblInzendingen": "Inzendingen",
+                "tblBevindingen": "Validatie"}
+
+#: Projectcode of programme-level targets in tblDoelen. Project codes start with a letter
+#: or digit, so this cannot collide; it has no wildcard characters (* ? ~) either, which
+#: SUMIFS would interpret.
+PROGRAMME_KEY = "(programma)"
