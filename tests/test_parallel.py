@@ -22,8 +22,7 @@ from xlmonitor.intake.read import read_submission
 from xlmonitor.programme.definition import load_programme
 from xlmonitor.run.settings import Settings, default_jobs
 
-# the module, not the function of the same name that the package exports
-consolidate_module = import_module("xlmonitor.consolidation.merge")
+reading = import_module("xlmonitor.consolidation.reading")
 
 
 @dataclass
@@ -81,7 +80,7 @@ def test_two_jobs_give_the_same_result_in_the_same_order(demo_inbox, programme, 
 
 
 def test_spawned_workers_as_on_windows(demo_inbox, programme, one_job, monkeypatch):
-    monkeypatch.setattr(consolidate_module, "_pool_context",
+    monkeypatch.setattr(reading, "_pool_context",
                         lambda: multiprocessing.get_context("spawn"))
     assert_same(consolidate(demo_inbox, programme, jobs=2), one_job)
 

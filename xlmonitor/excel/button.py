@@ -31,12 +31,8 @@ from typing import Any
 import pandas as pd
 
 from xlmonitor.consolidation.cache import FOLDER_NAME as CACHE_FOLDER_NAME
-from xlmonitor.consolidation.merge import (
-    DATA_COLUMNS,
-    FINDING_COLUMNS,
-    REGISTER_COLUMNS,
-    matrix_for_periods,
-)
+from xlmonitor.consolidation.merge import DATA_COLUMNS, FINDING_COLUMNS
+from xlmonitor.consolidation.register import REGISTER_COLUMNS, matrix_for_periods
 from xlmonitor.errors import UsageError, XlmonitorError
 from xlmonitor.master.contract import (
     MATRIX_HEADER,
@@ -167,7 +163,7 @@ def matrix_values(consolidation, municipalities: list[str], periods: list[str]) 
     was written has its column already: a municipality that delivered it is ``ontvangen``,
     the others ``ontbreekt``, and the quarters after it stay ``later``. A quarter on the sheet
     that the consolidation does not know (the programme changed since) follows the same
-    rule (:func:`~xlmonitor.consolidation.merge.matrix_for_periods`); a municipality it does not
+    rule (:func:`~xlmonitor.consolidation.register.matrix_for_periods`); a municipality it does not
     know gets empty cells."""
     matrix = consolidation.matrix
     every = sorted({*map(str, matrix.columns), *periods})

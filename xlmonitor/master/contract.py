@@ -8,7 +8,8 @@ Users, Power Query and Power BI rely on them too: change them only deliberately
 
 from __future__ import annotations
 
-from xlmonitor.consolidation.merge import DATA_COLUMNS, FINDING_COLUMNS, REGISTER_COLUMNS
+from xlmonitor.consolidation.merge import DATA_COLUMNS, FINDING_COLUMNS
+from xlmonitor.consolidation.register import REGISTER_COLUMNS
 
 SETTINGS_SHEET = "Instellingen"
 SETTINGS_TABLE = "tblInstellingen"

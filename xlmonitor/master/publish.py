@@ -33,8 +33,8 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from xlmonitor.consolidation.merge import (
-    FINDING_COLUMNS,
+from xlmonitor.consolidation.merge import FINDING_COLUMNS
+from xlmonitor.consolidation.register import (
     REGISTER_COLUMNS,
     matrix_for_periods,
     programme_periods,
@@ -79,7 +79,7 @@ def write_master(consolidation, path: str | Path, *, peilperiode: str | None = N
     ``peilperiode`` defaults to ``consolidation.peilperiode`` (else the last quarter with
     data, else the first quarter). Every quarter of the programme is laid out (peilperiode
     list, trend, matrix), reported or not
-    (:func:`~xlmonitor.consolidation.merge.programme_periods`).
+    (:func:`~xlmonitor.consolidation.register.programme_periods`).
     ``generated_at`` is shown as "Bijgewerkt" and stored as the creation time; by default it
     is derived from the data (:func:`default_generated_at`) so re-runs give identical bytes.
     ``settings`` (the Consolideer button's Instelling → Waarde) adds the sheet
