@@ -114,6 +114,8 @@ CONSOLIDATE_MACRO = "Consolideer"
 def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
                     periods: list[str], layout: DoelenLayout, *, generated_at: datetime,
                     with_button: bool = False) -> None:
+    """Sheet ``Dashboard``: peilperiode choice, programme KPIs (``tblKPI``), projects with
+    their traffic lights (``tblProjecten``), a legend and the trend per quarter with charts."""
     programme = consolidation.programme
     labels = [programme.label(c) for c in programme.indicator_codes]
     sheet = workbook.add_worksheet("Dashboard")
@@ -125,6 +127,21 @@ def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
     last_col = len(widths) - 1
     sheet.set_column(last_col + 1, last_col + 1, 3)
 
+    _write_heading(workbook, sheet, styles, consolidation, figures, generated_at,
+                   last_col if with_button else None)
+    kpi_last = _write_kpis(sheet, styles, programme, figures, layout, last_col)
+    header, project_last = _write_projects(sheet, styles, programme, figures, layout, labels,
+                                           kpi_last + 3, last_col)
+    _write_legend(sheet, styles, programme, project_last + 1)
+    last_row = _write_trend_charts(workbook, sheet, styles, programme, figures, header,
+                                   project_last + 4, widths)
+    _set_up_page(sheet, last_row, last_col, str(programme.settings.get("regio", "")))
+
+
+def _write_heading(workbook, sheet, styles: Styles, consolidation, figures: Figures,
+                   generated_at: datetime, button_col: int | None) -> None:
+    """Title, status line, the peilperiode drop-down and its peildatum; the button."""
+    programme = consolidation.programme
     name = str(programme.settings.get("naam", ""))
     region = str(programme.settings.get("regio", ""))
     sheet.set_row(0, 28)
@@ -160,15 +177,22 @@ def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
         styles.warning, "" if reported else NOT_REPORTED)
     workbook.define_name("Peilperiode", f"=Dashboard!{PEILPERIODE_CELL}")
     workbook.define_name("Peildatum", f"=Dashboard!{PEILDATUM_CELL}")
-    if with_button:
-        sheet.insert_button(0, last_col - 2, {
+    if button_col is not None:
+        sheet.insert_button(0, button_col - 2, {
             "macro": CONSOLIDATE_MACRO, "caption": "Consolideer", "width": 150,
             "height": 34, "x_offset": 10, "y_offset": 4})
 
-    # -- tblKPI: programme indicators ----------------------------------------------------
-    sheet.write_string(KPI_HEADER - 1, 0, "Programma-indicatoren (cumulatief)", styles.section)
+
+def _section(sheet, styles: Styles, row: int, title: str, last_col: int) -> None:
+    sheet.write_string(row, 0, title, styles.section)
     for c in range(1, last_col + 1):
-        sheet.write_blank(KPI_HEADER - 1, c, None, styles.section)
+        sheet.write_blank(row, c, None, styles.section)
+
+
+def _write_kpis(sheet, styles: Styles, programme, figures: Figures, layout: DoelenLayout,
+                last_col: int) -> int:
+    """``tblKPI``: the programme indicators against their targets; returns its last row."""
+    _section(sheet, styles, KPI_HEADER - 1, "Programma-indicatoren (cumulatief)", last_col)
     kpi_col = 1  # column B: the indicator names need the wide column
     add_table(sheet, KPI_HEADER, kpi_col, KPI_COLUMNS, "tblKPI", rows=len(figures.kpi),
            style="Table Style Medium 2", styles=styles, numeric=tuple(KPI_COLUMNS[1:4]))
@@ -196,13 +220,16 @@ def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
     kpi_last = KPI_HEADER + len(figures.kpi)
     _traffic_light_formats(sheet, styles, KPI_HEADER + 1, kpi_last, kpi_col + 4, kpi_col + 5,
                            programme)
+    return kpi_last
 
-    # -- tblProjecten ----------------------------------------------------------------------
-    header = kpi_last + 3
-    sheet.write_string(header - 1, 0, "Projecten (stoplicht op de stuurindicator, "
-                                      "cumulatief)", styles.section)
-    for c in range(1, last_col + 1):
-        sheet.write_blank(header - 1, c, None, styles.section)
+
+def _write_projects(sheet, styles: Styles, programme, figures: Figures, layout: DoelenLayout,
+                    labels: list[str], header: int, last_col: int) -> tuple[int, int]:
+    """``tblProjecten`` from row ``header``: per project its figures, the target of its
+    stuurindicator, expected, percentage and light; returns (header row, last row)."""
+    thresholds = layout.thresholds
+    _section(sheet, styles, header - 1, "Projecten (stoplicht op de stuurindicator, "
+                                        "cumulatief)", last_col)
     columns = ["Projectcode", "Project", *labels, *PROJECT_TAIL]
     add_table(sheet, header, 0, columns, "tblProjecten", rows=len(figures.projects),
            style="Table Style Medium 2", styles=styles, numeric=tuple(columns[2:-2]))
@@ -248,9 +275,11 @@ def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
     project_last = header + max(len(figures.projects), 1)
     _traffic_light_formats(sheet, styles, header + 1, project_last, tail + 2, tail + 3,
                            programme)
+    return header, project_last
 
-    # -- legend (text only: the traffic-light colours appear where a status is, nowhere else)
-    r = project_last + 1
+
+def _write_legend(sheet, styles: Styles, programme, r: int) -> None:
+    """Text only: the traffic-light colours appear where a status is, nowhere else."""
     sheet.write_string(r, 0, "Stoplicht", styles.label)
     sheet.write_string(r, 1, f"{_threshold_text(programme)} · n.v.t.: geen doel of nog niet "
                              "gestart.", styles.note)
@@ -258,14 +287,16 @@ def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
                                  "project of het programma). Onderstreept: de stuurindicator "
                                  "van het project.", styles.note)
 
-    # -- trend: table on the right, charts below ----------------------------------------------
-    chart_row = r + 3
+
+def _write_trend_charts(workbook, sheet, styles: Styles, programme, figures: Figures,
+                        project_header: int, chart_row: int, widths: list[float]) -> int:
+    """The trend table on the right and a chart per programme indicator below the legend;
+    returns the last row the charts cover."""
+    last_col = len(widths) - 1
     sheet.set_row(chart_row, 20)
-    sheet.write_string(chart_row, 0, "Verloop per kwartaal (cumulatief) tegen het verwachte "
-                                     "doel", styles.section)
-    for c in range(1, last_col + 1):
-        sheet.write_blank(chart_row, c, None, styles.section)
-    trend_first, trend_last = _write_trend(sheet, styles, programme, figures, header)
+    _section(sheet, styles, chart_row, "Verloop per kwartaal (cumulatief) tegen het verwachte "
+                                       "doel", last_col)
+    trend_first, trend_last = _write_trend(sheet, styles, programme, figures, project_header)
     chart_height = 215
     n = max(len(programme.kpi_codes), 1)
     total_px = sum(_px(w) for w in widths)
@@ -277,7 +308,11 @@ def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
                            {"x_offset": i * chart_width + 2, "y_offset": 6,
                             "object_position": 3})
     last_row = chart_row + 1 + (chart_height + 12) // 17 + 1
+    return last_row
 
+
+def _set_up_page(sheet, last_row: int, last_col: int, region: str) -> None:
+    """One landscape A4 page, the region in the footer; Dashboard opens first."""
     sheet.print_area(0, 0, last_row, last_col)
     sheet.set_landscape()
     sheet.set_paper(9)
@@ -287,6 +322,7 @@ def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
     sheet.set_footer(f"&L&8{_footer(region)}")
     sheet.freeze_panes(5, 0)
     sheet.activate()
+
 
 
 def _threshold_text(programme) -> str:
