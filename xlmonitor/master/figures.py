@@ -1,9 +1,9 @@
 """The Dashboard and Gemeenten figures, computed in pandas.
 
-:mod:`xlmonitor.master.dashboard` writes every figure as a formula over ``tblData`` and the tables
-on
-``Doelen``; :func:`compute_figures` computes what those formulas give at a peilperiode, so
-each formula can carry it as its cached result (readers that do not calculate show that).
+:mod:`xlmonitor.master.dashboard` writes every figure as a formula over ``tblData`` and
+the tables on ``Doelen``; :func:`compute_figures` computes what those formulas give at a
+peilperiode, so each formula can carry it as its cached result (readers that do not
+calculate show that).
 """
 
 from __future__ import annotations
@@ -46,23 +46,38 @@ def compute_figures(consolidation, peilperiode: str, periods: list[str]) -> Figu
     # Realised per quarter end once; the trend sums the ends up to each of its quarters.
     by_end = (data.groupby(ends.to_numpy())[labels].sum() if len(data)
               else pd.DataFrame(columns=labels, index=pd.DatetimeIndex([]), dtype=float))
+    return Figures(
+        peilperiode, peildatum,
+        kpi=_kpi_figures(programme, upto, labels, targets, peildatum),
+        projects=_project_figures(programme, upto, labels, targets, peildatum),
+        municipalities=_municipality_figures(programme, upto, labels),
+        trend=_trend_figures(programme, by_end, targets, periods, peildatum))
 
-    def totals(frame: pd.DataFrame, by: str) -> pd.DataFrame:
-        return frame.groupby(by)[labels].sum() if len(frame) else pd.DataFrame(columns=labels)
 
-    kpi_rows = []
+def _totals(frame: pd.DataFrame, by: str, labels: list[str]) -> pd.DataFrame:
+    return frame.groupby(by)[labels].sum() if len(frame) else pd.DataFrame(columns=labels)
+
+
+def _kpi_figures(programme, upto: pd.DataFrame, labels: list[str], targets: _Targets,
+                 peildatum: date) -> pd.DataFrame:
+    """``tblKPI``: the programme indicators against the programme's targets."""
+    rows = []
     realised_all = upto[labels].sum() if len(upto) else pd.Series(0, index=labels)
     for code in programme.indicator_codes:
         target = targets.at("", code, peildatum)
         expected = (None if target is None
                     else target * elapsed_share(programme.start, programme.end, peildatum))
         realised = int_if_whole(realised_all[programme.label(code)])
-        kpi_rows.append(_light_row(programme, realised, target, expected, code=code,
-                                   Indicator=programme.label(code)))
-    kpi = pd.DataFrame(kpi_rows).set_index("code")
+        rows.append(_light_row(programme, realised, target, expected, code=code,
+                               Indicator=programme.label(code)))
+    return pd.DataFrame(rows).set_index("code")
 
-    by_project = totals(upto, "Projectcode")
-    project_rows = []
+
+def _project_figures(programme, upto: pd.DataFrame, labels: list[str], targets: _Targets,
+                     peildatum: date) -> pd.DataFrame:
+    """``tblProjecten``: each shown project's figures; its light on its stuurindicator."""
+    by_project = _totals(upto, "Projectcode", labels)
+    rows = []
     for code, project in shown_projects(programme).iterrows():
         realised = {lab: int_if_whole(by_project.at[code, lab]) if code in by_project.index else 0
                     for lab in labels}
@@ -73,24 +88,31 @@ def compute_figures(consolidation, peilperiode: str, periods: list[str]) -> Figu
         expected = (None if target is None
                     else target * elapsed_share(project["start"], project["eind"], peildatum))
         main = realised[programme.label(stuur)] if stuur else 0
-        project_rows.append(_light_row(programme, main, target, expected, code=code,
-                                       Projectcode=code, Project=project["naam"], **realised))
-    projects = pd.DataFrame(project_rows)
-    projects = projects.set_index("code") if len(projects) else projects
+        rows.append(_light_row(programme, main, target, expected, code=code,
+                               Projectcode=code, Project=project["naam"], **realised))
+    projects = pd.DataFrame(rows)
+    return projects.set_index("code") if len(projects) else projects
 
-    by_municipality = totals(upto, "Gemeente")
+
+def _municipality_figures(programme, upto: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
+    """``tblGemeenten``: the indicators per municipality and the quarters it delivered."""
+    by_municipality = _totals(upto, "Gemeente", labels)
     delivered = upto.groupby("Gemeente")["Periode"].nunique() if len(upto) else pd.Series()
-    municipality_rows = []
+    rows = []
     for name in programme.municipalities.index:
         row = {"Gemeente": name, "CBS-code": programme.cbs_code(name)}
         for lab in labels:
             row[lab] = (int_if_whole(by_municipality.at[name, lab])
                         if name in by_municipality.index else 0)
         row["Kwartalen geleverd"] = int(delivered.get(name, 0))
-        municipality_rows.append(row)
-    municipalities = pd.DataFrame(municipality_rows).set_index("Gemeente", drop=False)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("Gemeente", drop=False)
 
-    trend_rows = []
+
+def _trend_figures(programme, by_end: pd.DataFrame, targets: _Targets, periods: list[str],
+                   peildatum: date) -> pd.DataFrame:
+    """``tblVerloop``: per quarter, realised (up to the peildatum) and expected, per KPI."""
+    rows = []
     for period in periods:
         end = period_end(period)
         row: dict[str, object] = {"Kwartaal": period, "Kwartaaleinde": end}
@@ -103,9 +125,8 @@ def compute_figures(consolidation, peilperiode: str, periods: list[str]) -> Figu
             row[(code, "expected")] = (
                 None if target is None
                 else target * elapsed_share(programme.start, programme.end, end))
-        trend_rows.append(row)
-    trend = pd.DataFrame(trend_rows).set_index("Kwartaal", drop=False)
-    return Figures(peilperiode, peildatum, kpi, projects, municipalities, trend)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("Kwartaal", drop=False)
 
 
 def shown_projects(programme) -> pd.DataFrame:

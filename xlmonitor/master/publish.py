@@ -21,13 +21,12 @@ Guarantees:
 from __future__ import annotations
 
 import io
-import math
 import os
 import re
 import secrets
 import tempfile
 from collections.abc import Mapping
-from datetime import date, datetime, time
+from datetime import datetime, time
 from pathlib import Path
 
 import pandas as pd
@@ -35,39 +34,21 @@ import xlsxwriter
 
 from xlmonitor.consolidation.merge import FINDING_COLUMNS
 from xlmonitor.consolidation.register import (
-    REGISTER_COLUMNS,
-    matrix_for_periods,
     programme_periods,
 )
 from xlmonitor.errors import UsageError, WriteError
+from xlmonitor.master.cells import LAST_ROW, is_missing, wrapped_height, write_text
 from xlmonitor.master.dashboard import write_dashboard, write_gemeenten
-from xlmonitor.master.datasheet import RISKY_START, add_data_sheet, write_package
+from xlmonitor.master.datasheet import add_data_sheet, write_package
 from xlmonitor.master.figures import compute_figures
 from xlmonitor.master.settings_sheet import write_settings_sheet
-from xlmonitor.master.styles import LIGHT_COLOURS, NAVY, SLATE, Styles, add_table, excel_serial
+from xlmonitor.master.styles import Styles, add_table
+from xlmonitor.master.submissions_sheet import write_inzendingen
 from xlmonitor.master.targets_sheet import doelen_layout, write_doelen
 from xlmonitor.periods import parse_period
 
 __all__ = ["default_generated_at", "write_button_master", "write_master"]
 
-#: Matrix status → (fill, font). Same colours as the traffic lights: green is good, orange
-#: still to do, red needs action; a quarter that is not yet due is a quiet light grey.
-MATRIX_COLOURS: dict[str, tuple[str, str]] = {
-    "ontvangen": LIGHT_COLOURS["groen"],
-    "afgekeurd": LIGHT_COLOURS["rood"],
-    "ontbreekt": LIGHT_COLOURS["oranje"],
-    "later": ("#EDEDED", "#7F7F7F"),
-}
-MATRIX_LEGEND = {
-    "ontvangen": "verwerkt",
-    "afgekeurd": "fouten: niet verwerkt",
-    "ontbreekt": "nog niet ontvangen",
-    "later": "kwartaal nog niet aan de beurt",
-}
-#: Last row (0-based) of a worksheet: conditional formats on a table column reach it, so the
-#: rows the Consolideer button adds to the table are coloured too.
-LAST_ROW = 1_048_575
-_EPOCH = datetime(1899, 12, 30)
 
 
 def write_master(consolidation, path: str | Path, *, peilperiode: str | None = None,
@@ -218,7 +199,7 @@ def _write_workbook(target: Path, consolidation, peilperiode: str, periods: list
         write_dashboard(workbook, styles, consolidation, figures, periods, layout,
                         generated_at=stamp, with_button=vba_project is not None)
         write_gemeenten(workbook, styles, consolidation, figures)
-        _write_inzendingen(workbook, styles, consolidation, periods)
+        write_inzendingen(workbook, styles, consolidation, periods)
         _write_validatie(workbook, styles, consolidation)
         data_rows = add_data_sheet(workbook, styles, consolidation.shown_data())
         write_doelen(workbook, styles, programme, periods, layout)
@@ -227,160 +208,6 @@ def _write_workbook(target: Path, consolidation, peilperiode: str, periods: list
     finally:
         workbook.close()
     write_package(package, target, data_rows)
-
-
-# -- cell values --------------------------------------------------------------------------
-
-def _is_missing(value: object) -> bool:
-    if value is None or value is pd.NaT:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    try:
-        return bool(pd.isna(value)) if not isinstance(value, (list, tuple, str)) else False
-    except (TypeError, ValueError):
-        return False
-
-
-def _write_text(sheet, row: int, col: int, text: str, styles: Styles, fmt=None) -> None:
-    # Submitted text: always write_string. The quote prefix keeps "=1+1" text even when a
-    # user later edits the cell in Excel.
-    if text.startswith(RISKY_START):
-        fmt = styles.quoted
-    sheet.write_string(row, col, text, fmt)
-
-
-def _wrapped_height(texts: list[str], widths: list[float]) -> float | None:
-    """Row height (points) for wrapped ``texts`` in columns of ``widths`` characters, or None
-    for one line. LibreOffice does not grow rows for wrapped text on load, so we do."""
-    lines = max((math.ceil(len(t) / max(w * 1.15, 1)) for t, w in zip(texts, widths, strict=True)
-                 if t), default=1)
-    return 13.0 * lines + 2 if lines > 1 else None
-
-
-def _write_value(sheet, row: int, col: int, value: object, styles: Styles) -> None:
-    """One register/finding value, typed: text, number, date or date-time."""
-    if _is_missing(value):
-        return
-    if isinstance(value, bool):
-        sheet.write_string(row, col, "ja" if value else "nee")
-    elif isinstance(value, (datetime, pd.Timestamp)):
-        moment = pd.Timestamp(value).tz_localize(None) if pd.Timestamp(value).tzinfo else \
-            pd.Timestamp(value)
-        serial = (moment.to_pydatetime() - _EPOCH).total_seconds() / 86400
-        fmt = styles.date if moment.time() == time() else styles.datetime
-        sheet.write_number(row, col, serial, fmt)
-    elif isinstance(value, date):
-        sheet.write_number(row, col, excel_serial(value), styles.date)
-    elif isinstance(value, (int, float)) or hasattr(value, "dtype"):
-        sheet.write_number(row, col, float(value), styles.count)
-    elif isinstance(value, (list, tuple, set)):
-        _write_text(sheet, row, col, ", ".join(str(v) for v in value), styles, styles.text)
-    else:
-        _write_text(sheet, row, col, str(value), styles, styles.text)
-
-
-# -- Inzendingen ----------------------------------------------------------------------------
-
-def _write_inzendingen(workbook, styles: Styles, consolidation, periods: list[str]) -> None:
-    """The municipality × period matrix (what is still missing, at a glance) over every
-    quarter of ``periods`` and below it ``tblInzendingen``, one row per file. Both share the
-    columns, so B… have one width."""
-    sheet = workbook.add_worksheet("Inzendingen")
-    sheet.hide_gridlines(2)
-    matrix = matrix_for_periods(consolidation.matrix, periods)
-    width = 16
-    last_col = max(len(periods) + 1, len(REGISTER_COLUMNS) - 1)
-    digest = REGISTER_COLUMNS.index("sha256")
-    sheet.set_column(0, 0, 44)
-    sheet.set_column(1, last_col, width)
-    if digest > len(periods) + 1:
-        sheet.set_column(digest, digest, 52)
-    # else the column is one of the matrix's: the digest (small print, nothing to its right)
-    # runs on over the empty cells beside it, as text does in Excel and LibreOffice.
-    sheet.set_row(0, 28)
-    sheet.write_string(0, 0, "Inzendingen per gemeente en kwartaal", styles.title)
-    sheet.write_string(1, 0, "Welke gemeente heeft welk kwartaal aangeleverd. Daaronder: elk "
-                             "bestand in de inbox met zijn status.", styles.note)
-    fills = {status: workbook.add_format({"bg_color": fill, "font_color": font, "bold": True,
-                                          "align": "center", "font_size": 10,
-                                          "border": 1, "border_color": "#FFFFFF"})
-             for status, (fill, font) in MATRIX_COLOURS.items()}
-    sheet.write_string(2, 0, "Legenda", styles.label)
-    for j, (status, text) in enumerate(MATRIX_LEGEND.items()):
-        sheet.write_string(2, 1 + 3 * j, status, fills[status])
-        sheet.write_string(2, 2 + 3 * j, text, styles.note)
-
-    header = 4
-    sheet.set_row(header, 20)
-    sheet.write_string(header, 0, "Gemeente", styles.header)
-    for j, period in enumerate(periods, start=1):
-        sheet.write_string(header, j, period, styles.header_center)
-    missing_col = len(periods) + 1
-    sheet.write_string(header, missing_col, "Ontbreekt", styles.header_right)
-    cell = workbook.add_format({"align": "center", "font_size": 10, "border": 1,
-                                "border_color": "#FFFFFF"})
-    for i, (municipality, statuses) in enumerate(matrix.iterrows(), start=header + 1):
-        sheet.write_string(i, 0, str(municipality), styles.name)
-        for j, status in enumerate(statuses, start=1):
-            _write_text(sheet, i, j, "" if _is_missing(status) else str(status), styles, cell)
-        missing = sum(1 for s in statuses if s == "ontbreekt")
-        first = xlsxwriter.utility.xl_rowcol_to_cell(i, 1)
-        last = xlsxwriter.utility.xl_rowcol_to_cell(i, max(len(periods), 1))
-        sheet.write_formula(i, missing_col, f'=COUNTIF({first}:{last},"ontbreekt")',
-                            styles.count_bold, missing)
-    last_row = header + max(len(matrix), 1)
-    if periods:
-        for status, fmt in fills.items():
-            sheet.conditional_format(header + 1, 1, last_row, len(periods), {
-                "type": "cell", "criteria": "==", "value": f'"{status}"', "format": fmt})
-
-    top = last_row + 3
-    sheet.write_string(top - 1, 0, "Bestanden in de inbox", styles.section)
-    for c in range(1, last_col + 1):
-        sheet.write_blank(top - 1, c, None, styles.section)
-    register = consolidation.shown_register()  # file names with personal data masked
-    add_table(sheet, top, 0, REGISTER_COLUMNS, "tblInzendingen", rows=len(register),
-              style="Table Style Light 9", styles=styles,
-              numeric=("Fouten", "Waarschuwingen"))
-    sheet.set_row(top, 30)
-    # An indent keeps the digest apart from the right-aligned "Waarschuwingen" before it.
-    sheet.write_string(top, digest, "sha256", workbook.add_format(
-        {"bold": True, "font_name": "Calibri", "font_size": 10, "valign": "bottom",
-         "font_color": "#FFFFFF", "bg_color": NAVY, "align": "left", "indent": 2}))
-    digest_format = workbook.add_format({
-        "font_name": "Calibri", "font_size": 8, "font_color": SLATE, "valign": "vcenter",
-        "align": "left", "indent": 2, "bottom": 1, "bottom_color": "#D9D9D9"})
-    wrapped = [REGISTER_COLUMNS.index("Periodes"), REGISTER_COLUMNS.index("Vervangen door")]
-    for r, row in enumerate(register[REGISTER_COLUMNS].itertuples(index=False), start=top + 1):
-        texts = []
-        for c, value in enumerate(row):
-            present = not _is_missing(value) and str(value) != ""
-            if c in wrapped and present:
-                text = ", ".join(map(str, value)) if isinstance(value, (list, tuple)) \
-                    else str(value)
-                _write_text(sheet, r, c, text, styles, styles.wrap_center)
-                texts.append(text)
-            elif c == digest and present:
-                _write_text(sheet, r, c, str(value), styles, digest_format)
-            else:
-                _write_value(sheet, r, c, value, styles)
-        height = _wrapped_height(texts, [width] * len(texts))
-        if height:
-            sheet.set_row(r, height)
-    status_col = REGISTER_COLUMNS.index("Status")
-    body = (top + 1, status_col, LAST_ROW, status_col)  # rows the button adds, too
-    unused = workbook.add_format({"bg_color": "#D9D9D9", "font_color": "#404040"})
-    for status, fmt in (("ontvangen", styles.lights["groen"]), ("afgekeurd", styles.lights["rood"]),
-                        ("in aanvoer", styles.lights["oranje"]),
-                        *((s, unused) for s in ("vervangen", "dubbel", "vergrendeld",
-                                                 "overgeslagen"))):
-        sheet.conditional_format(*body, {"type": "cell", "criteria": "==",
-                                         "value": f'"{status}"', "format": fmt})
-    sheet.freeze_panes(header + 1, 1)
-    sheet.set_landscape()
-    sheet.set_paper(9)
-    sheet.fit_to_pages(1, 0)
 
 
 # -- Validatie ----------------------------------------------------------------------------
@@ -407,10 +234,10 @@ def _write_validatie(workbook, styles: Styles, consolidation) -> None:
     message = FINDING_COLUMNS.index("Melding")
     for r, row in enumerate(findings.itertuples(index=False), start=header + 1):
         for c, value in enumerate(row):
-            if not _is_missing(value):
-                _write_text(sheet, r, c, str(value), styles,
+            if not is_missing(value):
+                write_text(sheet, r, c, str(value), styles,
                             styles.wrap if c == message else styles.text)
-        height = _wrapped_height([str(row[message])], [widths[message]])
+        height = wrapped_height([str(row[message])], [widths[message]])
         if height:
             sheet.set_row(r, height)
     for c, width in enumerate(widths):

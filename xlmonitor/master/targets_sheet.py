@@ -76,6 +76,18 @@ def write_doelen(workbook, styles: Styles, programme, periods: list[str],
         workbook.define_name(name, f"=Doelen!$B${row + 1}")
         row += 1
 
+    _write_thresholds(sheet, styles, programme)
+    _write_quarters(workbook, sheet, styles, periods, layout)
+    _write_targets(sheet, styles, programme)
+    _write_project_info(sheet, styles, programme, layout)
+    sheet.freeze_panes(3, 0)
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
+
+
+def _write_thresholds(sheet, styles: Styles, programme) -> None:
+    """``tblStoplicht``: the traffic-light thresholds the light formulas compare with."""
     header = _THRESHOLD_HEADER
     sheet.write_string(header - 1, 0, "Stoplicht (gerealiseerd ÷ verwacht tot nu)",
                        styles.label)
@@ -89,6 +101,11 @@ def write_doelen(workbook, styles: Styles, programme, periods: list[str],
         sheet.write_number(i, 1, vanaf, styles.percent_plain)
         sheet.write_string(i, 2, betekenis, styles.text)
 
+
+
+def _write_quarters(workbook, sheet, styles: Styles, periods: list[str],
+                    layout: DoelenLayout) -> None:
+    """``tblKwartalen``: the peilperiode drop-down's list, with each quarter's end."""
     period_header = layout.periods_first_row - 2
     sheet.write_string(period_header - 1, 0, "Kwartalen (keuzelijst peilperiode)",
                        styles.label)
@@ -101,7 +118,10 @@ def write_doelen(workbook, styles: Styles, programme, periods: list[str],
     workbook.define_name("Kwartalen", f"=Doelen!$A${first}:$A${last}")
     workbook.define_name("Kwartaaleinden", f"=Doelen!$B${first}:$B${last}")
 
-    # tblDoelen: one row per target, programme-level first.
+
+
+def _write_targets(sheet, styles: Styles, programme) -> None:
+    """``tblDoelen``: one row per target, programme-level first."""
     col = _TARGET_COL
     sheet.write_string(2, col, "Doelstellingen (programma en projecten)", styles.label)
     targets = programme.targets.copy()
@@ -127,6 +147,10 @@ def write_doelen(workbook, styles: Styles, programme, periods: list[str],
         sheet.set_column(col + offset, col + offset, width)
     sheet.set_column(col + 8, col + 8, 3)
 
+
+
+def _write_project_info(sheet, styles: Styles, programme, layout: DoelenLayout) -> None:
+    """``tblProjectinfo``: per project its status, dates and stuurindicator."""
     col = _PROJECT_COL
     sheet.write_string(2, col, "Projecten (looptijd en stuurindicator)", styles.label)
     add_table(sheet, 3, col, PROJECT_INFO_COLUMNS, "tblProjectinfo",
@@ -144,7 +168,3 @@ def write_doelen(workbook, styles: Styles, programme, periods: list[str],
         sheet.write_string(r, col + 6, programme.label(stuur) if stuur else "", styles.text)
     for offset, width in enumerate([18, 40, 11, 11, 11, 20, 19]):
         sheet.set_column(col + offset, col + offset, width)
-    sheet.freeze_panes(3, 0)
-    sheet.set_landscape()
-    sheet.set_paper(9)
-    sheet.fit_to_pages(1, 0)
