@@ -437,26 +437,37 @@ class _Reader:
             columns = {f: next((c for c in cols if start <= c < end), None)
                        for f, cols in self.match.columns.items() if f in _VALUE_FIELDS}
             cell = a1(self.header + self.spec.group_label_row, start)
-            period = parse_period(label) or (f"{year}-Q{quarter_number(label)}" if year else None)
-            if period is None:
-                self.findings.append(finding(
-                    "periode-ontbreekt", file=self.file, sheet=self.sheet, cell=cell,
-                    where=f" (het jaar bij '{label}' in cel {cell}, of in de bladnaam)",
-                    detail="quarter label without a year"))
-            group = []
-            for r in self._data_rows():
-                row = self._new_row(r, None, (period, cell), code_column, name_column)
-                for field_name, c in columns.items():
-                    self._set(row, field_name, r, c)
-                if row["project_tekst"] is not None or any(row[f] is not None
-                                                           for f in INDICATOR_CODES):
-                    row["gemeente"] = self._row_municipality(r)
-                    group.append(row)
+            period = self._group_period(label, cell, year)
+            group = self._group_rows((period, cell), columns, code_column, name_column)
             reported = any(row[f] is not None for row in group if not self._is_total(row)
                            for f in INDICATOR_CODES)
             if reported or self.spec.blank_group != "not-reported":
                 for row in group:  # a quarter not yet reported gives no rows, no warnings
                     self._keep(row)
+
+    def _group_period(self, label: str, cell: str, year: int | None) -> str | None:
+        """The quarter a group's label names, its year from the label or the sheet."""
+        period = parse_period(label) or (f"{year}-Q{quarter_number(label)}" if year else None)
+        if period is None:
+            self.findings.append(finding(
+                "periode-ontbreekt", file=self.file, sheet=self.sheet, cell=cell,
+                where=f" (het jaar bij '{label}' in cel {cell}, of in de bladnaam)",
+                detail="quarter label without a year"))
+        return period
+
+    def _group_rows(self, period: tuple[str | None, str], columns: dict[str, int | None],
+                    code_column: int | None, name_column: int | None) -> list[dict]:
+        """The rows of one quarter group that name a project or hold a count."""
+        group = []
+        for r in self._data_rows():
+            row = self._new_row(r, None, period, code_column, name_column)
+            for field_name, c in columns.items():
+                self._set(row, field_name, r, c)
+            if row["project_tekst"] is not None or any(row[f] is not None
+                                                       for f in INDICATOR_CODES):
+                row["gemeente"] = self._row_municipality(r)
+                group.append(row)
+        return group
 
     def _read_long(self) -> None:
         """One line per project × indicator × quarter (Gooise Meren's export); lines of the

@@ -170,23 +170,8 @@ def parse_layout(data: dict, path: Path | None = None) -> LayoutSpec:
     orientation = data.get("orientation", "wide")
     if orientation not in ORIENTATIONS:
         raise fail(f"orientation '{orientation}' moet een van {', '.join(ORIENTATIONS)} zijn.")
-    columns = {k: _strings(v, f"columns.{k}", fail) for k, v in data.get("columns", {}).items()}
-    bad = sorted(set(columns) - set(FIELDS))
-    if bad:
-        raise fail(f"onbekend veld in [columns]: {', '.join(bad)} (toegestaan: "
-                   f"{', '.join(FIELDS)}).")
-    required = _strings(data.get("required", ["project", *INDICATOR_CODES]), "required", fail)
-    if orientation == "long" and "required" not in data:
-        required = ("project", "indicator", "aantal")
-    missing = [f for f in required if f not in columns]
-    if missing:
-        raise fail(f"required noemt {', '.join(missing)}, maar [columns] niet.")
-    indicators = {k: _strings(v, f"indicators.{k}", fail)
-                  for k, v in data.get("indicators", {}).items()}
-    if set(indicators) - set(INDICATOR_CODES):
-        raise fail(f"[indicators] kent alleen {', '.join(INDICATOR_CODES)}.")
-    if orientation == "long" and not indicators:
-        raise fail("een 'long' indeling heeft een tabel [indicators] met indicatorwoorden nodig.")
+    columns, required = _columns(data, orientation, fail)
+    indicators = _indicators(data, orientation, fail)
     groups = data.get("groups", {})
     blanks = data.get("blanks", {})
     spec = LayoutSpec(
@@ -214,6 +199,34 @@ def parse_layout(data: dict, path: Path | None = None) -> LayoutSpec:
     if spec.blank_group not in BLANK_GROUP:
         raise fail(f"blanks.group moet een van {', '.join(BLANK_GROUP)} zijn.")
     return spec
+
+
+def _columns(data: dict, orientation: str, fail) -> tuple[dict[str, tuple[str, ...]],
+                                                          tuple[str, ...]]:
+    """[columns] (field → header aliases) and the fields a sheet must have."""
+    columns = {k: _strings(v, f"columns.{k}", fail) for k, v in data.get("columns", {}).items()}
+    bad = sorted(set(columns) - set(FIELDS))
+    if bad:
+        raise fail(f"onbekend veld in [columns]: {', '.join(bad)} (toegestaan: "
+                   f"{', '.join(FIELDS)}).")
+    required = _strings(data.get("required", ["project", *INDICATOR_CODES]), "required", fail)
+    if orientation == "long" and "required" not in data:
+        required = ("project", "indicator", "aantal")
+    missing = [f for f in required if f not in columns]
+    if missing:
+        raise fail(f"required noemt {', '.join(missing)}, maar [columns] niet.")
+    return columns, required
+
+
+def _indicators(data: dict, orientation: str, fail) -> dict[str, tuple[str, ...]]:
+    """[indicators] (indicator code → words naming it in a 'long' layout's lines)."""
+    indicators = {k: _strings(v, f"indicators.{k}", fail)
+                  for k, v in data.get("indicators", {}).items()}
+    if set(indicators) - set(INDICATOR_CODES):
+        raise fail(f"[indicators] kent alleen {', '.join(INDICATOR_CODES)}.")
+    if orientation == "long" and not indicators:
+        raise fail("een 'long' indeling heeft een tabel [indicators] met indicatorwoorden nodig.")
+    return indicators
 
 
 def _strings(value: object, key: str, fail) -> tuple[str, ...]:

@@ -201,6 +201,8 @@ class _Styles:
 
 def _write_input_sheet(workbook, styles: _Styles, programme: Programme, municipality: str,
                        period: str) -> None:
+    """Sheet ``Invoer``: who and when (locked), one row per project with yellow input cells,
+    and where to save the file."""
     sheet = workbook.add_worksheet(INPUT_SHEET)
     projects = programme.active_projects(period)  # programme order: stable, as staff keep it
     # Codes are capitals, wider than the digit "0" that defines Excel's column width unit.
@@ -210,6 +212,33 @@ def _write_input_sheet(workbook, styles: _Styles, programme: Programme, municipa
         sheet.set_column(column, column, width)
     sheet.hide_gridlines(2)
 
+    _write_identity(sheet, styles, programme, municipality, period)
+    header = HEADER_ROW - 1  # zero-based
+    last_row = _write_project_rows(sheet, styles, programme, projects, widths, header)
+    note_row = last_row + 2
+    note = (f"Opslaan: bewaar dit bestand als {template_file_name(municipality, period)} in "
+            f"{_drop_location(programme)}. Voeg geen rijen, kolommen of bladen toe; het "
+            "bestand wordt automatisch ingelezen. Zet nergens persoonsgegevens in.")
+    sheet.merge_range(note_row, 0, note_row, 6, note, styles.note)
+    sheet.set_row(note_row, 15 * _line_count(note, sum(widths)))
+
+    sheet.freeze_panes(header + 1, 0)
+    sheet.set_selection("B5")
+    sheet.protect("", {"format_columns": True, "format_rows": True})
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(header)
+    # No explicit print area (the used range is the same): LibreOffice exports a *hidden*
+    # sheet to PDF when it has one, which breaks exporting a single sheet.
+    sheet.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    sheet.set_footer(f"&L&8{_escape_header(municipality)} · {period}&R&8Pagina &P van &N")
+    sheet.activate()
+
+
+def _write_identity(sheet, styles: _Styles, programme: Programme, municipality: str,
+                    period: str) -> None:
+    """Rows 1-5: title, municipality and period (locked), the fill-in date (validated)."""
     first, last = period_start(period), period_end(period)
     sheet.write_string("A1", f"Kwartaalrapportage {programme.settings.get('naam', '')}",
                        styles.title)
@@ -238,7 +267,11 @@ def _write_input_sheet(workbook, styles: _Styles, programme: Programme, municipa
                          f"{latest:%d-%m-%Y}.",
     })
 
-    header = HEADER_ROW - 1  # zero-based
+
+def _write_project_rows(sheet, styles: _Styles, programme: Programme, projects,
+                        widths: list[float], header: int) -> int:
+    """The header at row ``header`` and a row per project, input cells validated; returns
+    the last project row."""
     sheet.set_row(header, 32)
     for column, text in enumerate(HEADERS):
         sheet.write_string(header, column, text, styles.header)
@@ -264,26 +297,7 @@ def _write_input_sheet(workbook, styles: _Styles, programme: Programme, municipa
         "error_message": f"Een toelichting is hoogstens {REMARK_MAX_LENGTH} tekens. "
                          "Maak de tekst korter.",
     })
-
-    note_row = last_row + 2
-    note = (f"Opslaan: bewaar dit bestand als {template_file_name(municipality, period)} in "
-            f"{_drop_location(programme)}. Voeg geen rijen, kolommen of bladen toe; het "
-            "bestand wordt automatisch ingelezen. Zet nergens persoonsgegevens in.")
-    sheet.merge_range(note_row, 0, note_row, 6, note, styles.note)
-    sheet.set_row(note_row, 15 * _line_count(note, sum(widths)))
-
-    sheet.freeze_panes(header + 1, 0)
-    sheet.set_selection("B5")
-    sheet.protect("", {"format_columns": True, "format_rows": True})
-    sheet.set_landscape()
-    sheet.set_paper(9)  # A4
-    sheet.fit_to_pages(1, 0)
-    sheet.repeat_rows(header)
-    # No explicit print area (the used range is the same): LibreOffice exports a *hidden*
-    # sheet to PDF when it has one, which breaks exporting a single sheet.
-    sheet.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
-    sheet.set_footer(f"&L&8{_escape_header(municipality)} · {period}&R&8Pagina &P van &N")
-    sheet.activate()
+    return last_row
 
 
 def _validate_counts(sheet, programme: Programme, first_row: int, last_row: int, column: int,
@@ -324,6 +338,7 @@ def _validate(sheet, where, options: dict) -> None:
 
 def _write_guide_sheet(workbook, styles: _Styles, programme: Programme, municipality: str,
                        period: str) -> None:
+    """Sheet ``Uitleg``: the Dutch instructions (:func:`_guide`), one paragraph per row."""
     sheet = workbook.add_worksheet(GUIDE_SHEET)
     sheet.hide_gridlines(2)
     term_width, text_width = 22, 78  # fits A4 portrait at 100%
@@ -333,33 +348,39 @@ def _write_guide_sheet(workbook, styles: _Styles, programme: Programme, municipa
     sheet.set_paper(9)
     sheet.fit_to_pages(1, 0)
 
-    row = 0
+    sheet.write_string(0, 0, "Uitleg bij de kwartaalrapportage", styles.title)
+    sheet.write_string(1, 0, f"{programme.settings.get('naam', '')} · {municipality} · "
+                             f"{period} ({_period_in_words(period)})", styles.subtitle)
+    row = 2
+    for title, paragraphs in _guide(programme, municipality, period):
+        row += 1
+        sheet.write_string(row, 0, title, styles.guide_heading)
+        row += 1
+        for term, text in paragraphs:
+            if term:
+                sheet.write_string(row, 0, term, styles.guide_term)
+                sheet.write_string(row, 1, text, styles.guide_text)
+                lines = max(_line_count(text, text_width), _line_count(term, term_width))
+            else:
+                sheet.merge_range(row, 0, row, 1, text, styles.guide_text)
+                lines = _line_count(text, term_width + text_width)
+            sheet.set_row(row, 15 * lines)
+            row += 1
+    sheet.protect("", {"format_columns": True, "format_rows": True})
+
+
+def _guide(programme: Programme, municipality: str,
+           period: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The instructions as (heading, [(term, paragraph), …]); term "" for plain text."""
+    sections: list[tuple[str, list[tuple[str, str]]]] = []
 
     def heading(text: str) -> None:
-        nonlocal row
-        row += 1
-        sheet.write_string(row, 0, text, styles.guide_heading)
-        row += 1
+        sections.append((text, []))
 
     def paragraph(text: str, term: str = "") -> None:
-        nonlocal row
-        if term:
-            sheet.write_string(row, 0, term, styles.guide_term)
-            sheet.write_string(row, 1, text, styles.guide_text)
-            lines = max(_line_count(text, text_width), _line_count(term, term_width))
-        else:
-            sheet.merge_range(row, 0, row, 1, text, styles.guide_text)
-            lines = _line_count(text, term_width + text_width)
-        sheet.set_row(row, 15 * lines)
-        row += 1
+        sections[-1][1].append((term, text))
 
     file_name = template_file_name(municipality, period)
-    sheet.write_string(0, 0, "Uitleg bij de kwartaalrapportage", styles.title)
-    row = 1
-    sheet.write_string(row, 0, f"{programme.settings.get('naam', '')} · {municipality} · "
-                               f"{period} ({_period_in_words(period)})", styles.subtitle)
-    row += 1
-
     heading("Wat vult u in?")
     paragraph("Op het blad 'Invoer' staat één rij per project dat in dit kwartaal liep. Vul per "
               "project de aantallen in de gele cellen in. De grijze cellen (gemeente, periode, "
@@ -423,7 +444,7 @@ def _write_guide_sheet(workbook, styles: _Styles, programme: Programme, municipa
     paragraph(f"Neem contact op met {contact}." if contact else
               f"Neem contact op met het regionale team van "
               f"{programme.settings.get('regio', 'de regio')}.")
-    sheet.protect("", {"format_columns": True, "format_rows": True})
+    return sections
 
 
 def _write_metadata_sheet(workbook, programme: Programme, municipality: str,

@@ -83,35 +83,18 @@ def validate_submissions(submissions: list[Submission], programme: Programme, *,
     given with one submission (it is that municipality's)."""
     if history is not None and len(submissions) != 1:
         raise ValueError("history belongs to one submission")
-    found: list[tuple[int, Finding]] = []
-    for nr, sub in enumerate(submissions):
-        own = [*sub.findings, *_personal_data_findings(sub)]
-        if sub.rows.empty and not any(f.is_error for f in own):
-            own.append(finding("bestand-leeg", file=sub.path, detail="no data rows"))
-        # After the emptiness check: a name is no reason for a file to be empty.
-        found += [(nr, f) for f in (*own, *_file_name_findings(sub))]
+    found = _file_findings(submissions)
     filled = [nr for nr, sub in enumerate(submissions) if not sub.rows.empty]
     cleans: dict[int, pd.DataFrame] = {}
     if filled:
-        paths = [sub.path for sub in submissions]
         rows = pd.concat([submissions[nr].rows for nr in filled], ignore_index=True)
         rows["bestandnr"] = np.repeat(filled, [len(submissions[nr].rows) for nr in filled])
         counts = counts_frame(rows)
-        found += _schema_findings(rows, counts, paths, programme.max_count)
-        found += _blank_findings(rows, counts, paths)
-        found += _period_findings(rows, paths, programme)
-        found += _duplicate_findings(rows, paths)
-        owner = rows["bestandnr"].to_numpy()
-        for nr in filled:
-            sub = submissions[nr]
-            if sub.totals is not None and not sub.totals.empty:
-                own_counts = counts[owner == nr].set_axis(sub.rows.index)  # its rows, in order
-                found += [(nr, f) for f in _total_findings(sub, own_counts, sub.path)]
-        found += _activity_findings(rows, counts, programme, paths)
+        found += _row_findings(submissions, filled, rows, counts, programme)
         clean = _clean_rows(rows, counts)
         if rules:
-            found += _row_rule_findings(clean, counts_missing(rows, counts), programme, paths,
-                                        history)
+            found += _row_rule_findings(clean, counts_missing(rows, counts), programme,
+                                        [sub.path for sub in submissions], history)
         cleans = {nr: part.drop(columns="bestandnr").reset_index(drop=True)
                   for nr, part in clean.groupby("bestandnr", sort=False)}
     by_submission: list[list[Finding]] = [[] for _ in submissions]
@@ -120,6 +103,38 @@ def validate_submissions(submissions: list[Submission], programme: Programme, *,
     return [Validation(sub, cleans[nr] if nr in cleans else _empty(),
                        _dedupe(by_submission[nr]))
             for nr, sub in enumerate(submissions)]
+
+
+def _file_findings(submissions: list[Submission]) -> list[tuple[int, Finding]]:
+    """(submission number, finding) of what concerns each file as a whole: intake's findings,
+    personal data, an empty file, the file's name."""
+    found: list[tuple[int, Finding]] = []
+    for nr, sub in enumerate(submissions):
+        own = [*sub.findings, *_personal_data_findings(sub)]
+        if sub.rows.empty and not any(f.is_error for f in own):
+            own.append(finding("bestand-leeg", file=sub.path, detail="no data rows"))
+        # After the emptiness check: a name is no reason for a file to be empty.
+        found += [(nr, f) for f in (*own, *_file_name_findings(sub))]
+    return found
+
+
+def _row_findings(submissions: list[Submission], filled: list[int], rows: pd.DataFrame,
+                  counts: pd.DataFrame, programme: Programme) -> list[tuple[int, Finding]]:
+    """The checks over all files' rows at once: schema, blanks, periods, duplicates, totals
+    the files state themselves, projects not running."""
+    paths = [sub.path for sub in submissions]
+    found = _schema_findings(rows, counts, paths, programme.max_count)
+    found += _blank_findings(rows, counts, paths)
+    found += _period_findings(rows, paths, programme)
+    found += _duplicate_findings(rows, paths)
+    owner = rows["bestandnr"].to_numpy()
+    for nr in filled:
+        sub = submissions[nr]
+        if sub.totals is not None and not sub.totals.empty:
+            own_counts = counts[owner == nr].set_axis(sub.rows.index)  # its rows, in order
+            found += [(nr, f) for f in _total_findings(sub, own_counts, sub.path)]
+    found += _activity_findings(rows, counts, programme, paths)
+    return found
 
 
 def _clean_rows(rows: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
