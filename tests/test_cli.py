@@ -56,3 +56,11 @@ def test_help_is_dutch():
     result = run("--help")
     assert result.returncode == 0
     assert "Controleert de kwartaalwerkmappen" in result.stdout
+
+
+def test_version_names_the_package():
+    from xlmonitor import __version__
+
+    done = run("--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"xlmonitor {__version__}"

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from xlmonitor._version import __version__
 from xlmonitor.errors import UsageError, XlmonitorError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_WRITE = 0, 1, 2, 3
@@ -224,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Werken aan Werk en Perspectief op Werk."))
     parser.add_argument("--programma", metavar="BESTAND",
                         help="programmabestand (standaard: het meegeleverde programma.xlsx)")
+    parser.add_argument("--version", action="version", version=f"xlmonitor {__version__}",
+                        help="toon de versie van xlmonitor")
     commands = parser.add_subparsers(dest="command", metavar="OPDRACHT", parser_class=_Parser)
 
     p = commands.add_parser("validate", help="controleer werkmappen en toon de bevindingen")

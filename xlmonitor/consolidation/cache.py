@@ -53,6 +53,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from xlmonitor._version import __version__
 from xlmonitor.findings import Finding
 from xlmonitor.intake.read import Submission
 from xlmonitor.validation.checks import Validation
@@ -108,7 +109,7 @@ def cache_context(programme, layouts=None) -> str:
     from xlmonitor.intake.layouts import load_layouts
 
     specs = load_layouts() if layouts is None else layouts  # the shipped specs: read once
-    parts = [f"format {FORMAT}", f"xlmonitor {_version('xlmonitor')} {_code_digest()}",
+    parts = [f"format {FORMAT}", f"xlmonitor {__version__} {_code_digest()}",
              f"pandas {pd.__version__}", f"python-calamine {_version('python-calamine')}",
              f"programme {programme.digest or _programme_digest(programme)}",
              "layouts " + "\n".join(repr(spec) for spec in specs)]
