@@ -64,9 +64,10 @@ def municipality_names(count: int) -> list[tuple[str, str]]:
     return (real + list(zip(synthetic, codes, strict=True)))[:count]
 
 
-def programme_tables(municipalities: int, period: str) -> dict[str, list[tuple]]:
+def programme_tables(municipalities: int, period: str,
+                     rows_per_file: int = ROWS_PER_FILE) -> dict[str, list[tuple]]:
     """Seed tables with ``municipalities`` municipalities and enough always-running projects
-    for about :data:`ROWS_PER_FILE` active projects in ``period``."""
+    for about ``rows_per_file`` active projects in ``period`` (0: the seed's own projects)."""
     tables = seed_tables()
     tables["Gemeenten"] = municipality_names(municipalities)
     first, last = period_end(period), period_end(period)
@@ -76,7 +77,7 @@ def programme_tables(municipalities: int, period: str) -> dict[str, list[tuple]]
     projects, targets = list(tables["Projecten"]), list(tables["Doelstellingen"])
     settings = dict(tables["Programma"])
     start, end = settings["start"], settings["eind"]
-    for i in range(max(ROWS_PER_FILE - active, 0)):
+    for i in range(max(rows_per_file - active, 0)):
         code = f"P{i + 1:03d}"
         kind, sector = _KINDS[i % len(_KINDS)], _SECTORS[(i // len(_KINDS)) % len(_SECTORS)]
         name = f"{kind} {sector}" + (f" {i // (len(_KINDS) * len(_SECTORS)) + 1}"
@@ -184,14 +185,16 @@ def _days(rng: random.Random) -> timedelta:
     return timedelta(days=rng.randint(5, 40))
 
 
-def generate(folder: Path, municipalities: int, quarters: int, first: str) -> tuple[Path, Path]:
+def generate(folder: Path, municipalities: int, quarters: int, first: str,
+             rows_per_file: int = ROWS_PER_FILE) -> tuple[Path, Path]:
     """Write ``folder/programma.xlsx`` and ``folder/inbox``; returns both."""
     periods = [first]
     while len(periods) < quarters:
         periods.append(next_period(periods[-1]))
     folder.mkdir(parents=True, exist_ok=True)
     programme_path = build_programme_workbook(folder / "programma.xlsx",
-                                              programme_tables(municipalities, periods[-1]))
+                                              programme_tables(municipalities, periods[-1],
+                                                               rows_per_file))
     programme = load_programme(programme_path)
     inbox = folder / "inbox"
     shutil.rmtree(inbox, ignore_errors=True)
