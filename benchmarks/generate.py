@@ -6,7 +6,7 @@ writes ``MAP/programma.xlsx`` (the seed programme with extra municipalities and 
 ``MAP/inbox/`` with one file per municipality and quarter (Huizen's and Gooise Meren's layouts:
 one file per year), written by the demo's own writers (:mod:`xlmonitor.demo`).
 
-Scale, as DESIGN.md measures it: a municipal file holds about 240 data rows, so the programme
+Scale, as docs/design.md measures it: a municipal file holds about 240 data rows, so the programme
 gets synthetic projects (always running) until about 240 are active in each quarter. The real
 seven municipalities keep their own layouts; synthetic ones (names made of Dutch place-name
 parts, CBS codes from GM2000 up) use the standard template (70 %), Hilversum's report,

@@ -5,7 +5,7 @@
 
 The inbox (``generate.py``: the seven municipalities in their own layouts, standard template,
 Hilversum's report, Huizen's year overview, Gooise Meren's export; the programme's own 27
-projects, or ``--rijen 240`` synthetic ones per file as in DESIGN.md's measurements) is
+projects, or ``--rijen 240`` synthetic ones per file as in docs/design.md's measurements) is
 consolidated by
 
 * **xlmonitor**: ``python -m xlmonitor.cli --programma P consolidate INBOX -o master.xlsx``

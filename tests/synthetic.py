@@ -2,7 +2,7 @@
 
 Nothing here uses :mod:`xlmonitor.consolidation.merge` (beyond its contract types) or
 :mod:`xlmonitor.master.dashboard`: :func:`independent_figures` is a second, independent computation
-of every dashboard figure, written in plain pandas from the definitions in DESIGN.md.
+of every dashboard figure, written in plain pandas from the definitions in docs/design.md.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Personal data in submissions: found, reported masked, and masked wherever it would travel.
 
-What counts (DESIGN.md, "Never"):
+What counts (docs/design.md, "Never"):
 
 * a **BSN** (burgerservicenummer) anywhere in a submission — any cell of any sheet, hidden
   ones too, as text (``123456782``, ``1234.56.782``, ``123 456 782``) or stored as a number

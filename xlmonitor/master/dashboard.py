@@ -7,7 +7,7 @@ it (:func:`xlmonitor.master.figures.compute_figures`) as its cached result, beca
 not calculate (Power Query, pandas, previews, LibreOffice with default settings) show the
 cached value.
 
-Formula rules, measured in Excel 2016+ and LibreOffice 7.4 (see DESIGN.md):
+Formula rules, measured in Excel 2016+ and LibreOffice 7.4 (see docs/design.md):
 
 * whole-column structured references (``tblData[Aanmeldingen]``) work in both; the this-row
   form ``[@Projectcode]`` as XlsxWriter writes it gives ``#N/A`` in LibreOffice, so rows refer
