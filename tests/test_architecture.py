@@ -130,3 +130,14 @@ def test_public_surface_is_what_all_names():
     for name in xlmonitor.__all__:
         assert getattr(xlmonitor, name) is not None
     assert callable(xlmonitor.consolidate)  # the function, not the consolidation stage
+
+
+def test_every_subpackage_is_packaged():
+    """A wheel holds only the packages pyproject.toml lists: a stage left out would be
+    missing on a user's machine although every test here passes (editable install)."""
+    import tomllib
+
+    pyproject = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(pyproject["tool"]["setuptools"]["packages"])
+    on_disk = {module_name(init) for init in PACKAGE.rglob("__init__.py")}
+    assert on_disk <= listed, f"add to [tool.setuptools] packages: {sorted(on_disk - listed)}"
