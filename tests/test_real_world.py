@@ -97,6 +97,18 @@ def test_what_calamine_prints_goes_to_the_detail(name, programme, capfd):
             else "panicked at" in detail and "out of range" in detail)
 
 
+def test_spawned_reader_as_on_windows_keeps_stderr_too(programme, capfd, monkeypatch):
+    """Without fork (Windows) the reader child is spawned; its stderr is redirected all
+    the same."""
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    submission = read_submission(DATA / "damaged-xls-panics-calamine.xls", programme)
+    assert capfd.readouterr() == ("", "")
+    assert codes(submission) == ["bestand-onleesbaar"]
+    assert "panicked at" in submission.findings[0].detail
+
+
 def test_validate_prints_no_english_even_with_rust_backtraces(tmp_path):
     env = {**os.environ, "RUST_BACKTRACE": "full"}
     names = [*DAMAGED, *ENCRYPTED_XLS, "password-libreoffice.ods",

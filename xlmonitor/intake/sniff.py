@@ -73,6 +73,9 @@ def biff_encryption(data: bytes) -> str | None:
     stream = _workbook_stream(data)
     if not stream or not is_raw_biff(stream):
         return None
+    if stream[4:6] == b"\x00\x05":  # a BIFF5 BOF: its FilePass is XOR, without a type
+        return "XOR (BIFF5)" if any(n == _FILEPASS for n, _ in _records(
+            stream, _MAX_HEAD_RECORDS)) else None
     for number, body in _records(stream, _MAX_HEAD_RECORDS):
         if number == _FILEPASS:
             kind = struct.unpack_from("<H", body)[0] if len(body) >= 2 else -1
