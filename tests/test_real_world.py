@@ -29,8 +29,8 @@ ENCRYPTED_XLS = ["password-xor.xls", "password-rc4-libreoffice.xls",
                  "password-rc4-cryptoapi.xls"]
 DAMAGED = ["damaged-xls-aborts-calamine.xls", "damaged-xls-panics-calamine.xls"]
 #: What Rust and Python write in English when something goes wrong in a reader.
-ENGLISH = re.compile(r"panicked|memory allocation|backtrace|Traceback|thread '|Error\b|"
-                     r"out of range|no entry found", re.I)
+ENGLISH = re.compile(r"panicked|memory allocation|stack backtrace|Traceback|thread '|"
+                     r"[A-Z][a-z]+(Error|Exception)\b|out of range|no entry found")
 
 
 @pytest.fixture(scope="module")
@@ -204,20 +204,33 @@ def test_no_two_submissions_share_a_feedback_copy(tmp_path):
     assert len(copies) == len(set(names))
 
 
-def test_resaved_xls_and_xlsx_each_keep_their_copy(tmp_path):
+def test_consolidate_with_every_case_prints_no_english_and_counts_its_copies(tmp_path):
+    """All of this module's files in one inbox, read by two worker processes, with Rust
+    backtraces on: nothing on stderr, no English in the log, and X.xls and X.xlsx (one
+    submission re-saved) each keep their feedback copy, counted as written."""
     inbox, master = tmp_path / "inbox", tmp_path / "share" / "master.xlsx"
     inbox.mkdir()
     master.parent.mkdir()
-    for suffix in ("xls", "xlsx"):
-        shutil.copy2(DATA / f"resaved-as-xlsx.{suffix}", inbox)
+    names = sorted({*ENCRYPTED_XLS, *DAMAGED, "password-libreoffice.ods",
+                    "raw-biff-stream-without-ole.xls", "only-error-values.xlsx",
+                    "only-error-values.xls", "only-error-values.ods",
+                    "external-link-url-encoded.xlsx", "resaved-as-xlsx.xls",
+                    "resaved-as-xlsx.xlsx"})
+    for name in names:
+        shutil.copy2(DATA / name, inbox)
     feedback = tmp_path / "terugkoppeling"
     result = subprocess.run([sys.executable, "-m", "xlmonitor.cli", "consolidate", str(inbox),
-                             "-o", str(master), "--feedback", str(feedback), "--jobs", "1"],
-                            capture_output=True, text=True, timeout=300, check=False)
+                             "-o", str(master), "--feedback", str(feedback), "--jobs", "2"],
+                            capture_output=True, text=True, timeout=600, check=False,
+                            env={**os.environ, "RUST_BACKTRACE": "full"})
     assert result.stderr == ""
+    log = (master.parent / "xlmonitor.log").read_text("utf-8")
+    assert not ENGLISH.search(log), log
     copies = sorted(p.name for p in feedback.iterdir())
-    assert copies == ["resaved-as-xlsx.controle.xlsx", "resaved-as-xlsx.xls.controle.xlsx"]
-    assert f"Terugkoppeling: 2 bestand(en) in {feedback}" in result.stdout
+    assert "resaved-as-xlsx.controle.xlsx" in copies
+    assert "resaved-as-xlsx.xls.controle.xlsx" in copies
+    assert len(copies) == len(names)  # every file here has findings
+    assert f"Terugkoppeling: {len(copies)} bestand(en) in {feedback}" in result.stdout
 
 
 def test_feedback_copy_of_xls_names_its_source(tmp_path, programme):
