@@ -25,6 +25,7 @@ _BOF_RECORDS = {0x0009: "BIFF2", 0x0209: "BIFF3", 0x0409: "BIFF4", 0x0809: "BIFF
 _BOF_KINDS = {0x0005, 0x0006, 0x0010, 0x0020, 0x0040, 0x0100}  # globals, VB, sheet, chart...
 _FILEPASS, _EOF, _FORMULA, _BOOLERR = 0x002F, 0x000A, 0x0006, 0x0205
 _MAX_HEAD_RECORDS = 64  # FilePass comes in the first few records of the globals substream
+_MAX_SCANNED_RECORDS = 200_000  # a quarterly workbook has a few thousand; bounds the time
 _ODF_ENCRYPTION = re.compile(rb"<(?:[\w.-]+:)?encryption-data\b")
 _MAX_MANIFEST = 2**20
 
@@ -93,7 +94,7 @@ def biff_error_values(data: bytes, limit: int = 5) -> list[str]:
     cached formula results and error constants."""
     stream = _workbook_stream(data)
     found: list[str] = []
-    for number, body in _records(stream or b""):
+    for number, body in _records(stream or b"", _MAX_SCANNED_RECORDS):
         code = None
         # A FORMULA's cached result is an error when its 8 bytes are 02 ?? ?? ?? ?? ?? FF FF.
         if number == _FORMULA and len(body) >= 14 and body[6] == 2 and body[12:14] == b"\xff\xff":
