@@ -385,7 +385,7 @@ def test_xlsm_becomes_macro_free_xlsx(inbox: Path, tmp_path: Path):
 
     out = write_feedback_copy(xlsm, findings, tmp_path / "feedback")
 
-    assert out.name == "hilversum.controle.xlsx"
+    assert out.name == "hilversum.xlsm.controle.xlsx"  # beside hilversum.xlsx's (issue 20)
     assert sha256(xlsm) == before
     with zipfile.ZipFile(out) as archive:
         assert not any("vba" in name.lower() for name in archive.namelist())
@@ -428,7 +428,8 @@ def test_unreadable_source_gives_list_without_links(inbox: Path, tmp_path: Path,
 
     out = write_feedback_copy(src, findings, tmp_path / "feedback")
 
-    assert out == tmp_path / "feedback" / f"{src.stem}.controle.xlsx"
+    assert out == tmp_path / "feedback" / (
+        f"{src.stem if src.suffix == '.xlsx' else src.name}.controle.xlsx")
     assert sha256(src) == before
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["Controle"]
@@ -475,7 +476,7 @@ def test_workbook_with_a_wrong_extension_is_still_marked(inbox: Path, tmp_path: 
     src = inbox / "wijdemeren.xls"
     make_submission(tmp_path / "w.xlsx").rename(src)
     out = write_feedback_copy(src, make_findings(src), tmp_path / "feedback")
-    assert out.name == "wijdemeren.controle.xlsx"
+    assert out.name == "wijdemeren.xls.controle.xlsx"
     assert openpyxl.load_workbook(out)["Invoer"]["D12"].comment is not None
 
 

@@ -1,6 +1,6 @@
 """The feedback copy: the municipality's own workbook with every finding marked at its cell.
 
-``write_feedback_copy`` writes ``<outdir>/<stem>.controle.xlsx``:
+``write_feedback_copy`` writes ``<outdir>/<name>.controle.xlsx`` (:func:`feedback_path`):
 
 * a first, active sheet ``Controle``: title, a one-line verdict, how to use the copy, and a
   table Ernst · Blad · Cel · Melding (errors first) whose Cel links to the cell;
@@ -113,25 +113,46 @@ class _Row:
 
 
 def feedback_path(source: Path, outdir: Path) -> Path:
-    """Where the feedback copy of ``source`` goes: ``<outdir>/<source stem>.controle.xlsx``.
+    """Where the feedback copy of ``source`` goes: ``<outdir>/<name>.controle.xlsx``.
 
-    A stem with personal data in it is masked, with ``x`` (Windows allows no ``*`` in a file
+    ``<name>`` is the source's stem for an ``.xlsx`` (``Huizen.xlsx`` gets
+    ``Huizen.controle.xlsx``) and its whole name otherwise (``Huizen.xls`` gets
+    ``Huizen.xls.controle.xlsx``), so a municipality that re-saves ``X.xls`` as ``X.xlsx``
+    gets two copies, not one that overwrites the other. An ``.xlsx`` whose stem itself ends in
+    a workbook extension keeps its whole name too (``X.xls.xlsx`` gets
+    ``X.xls.xlsx.controle.xlsx``, not ``X.xls``'s name). Two files whose names end in
+    :data:`_SUBMISSION_SUFFIXES` (whatever the case) therefore never share a copy.
+
+    A name with personal data in it is masked, with ``x`` (Windows allows no ``*`` in a file
     name), and gets the first 8 hex digits of the source's sha256 (as in the register's
     ``sha256`` column): two names can mask to the same text, and one copy must not overwrite
     the other. A digest of the *name* would not do: the masked digits leave few enough
     candidates to try them all.
     """
     source = Path(source)
-    stem = source.stem
     shown = privacy.shown_file_name(source.name)
+    base = _copy_base(shown)
     if shown != source.name:
-        stem = Path(shown).stem.replace("*", "x")
+        base = base.replace("*", "x")
         try:
             with open(source, "rb") as handle:
-                stem += "-" + hashlib.file_digest(handle, "sha256").hexdigest()[:8]
+                base += "-" + hashlib.file_digest(handle, "sha256").hexdigest()[:8]
         except OSError:  # gone or unreadable: the copy, if any, only lists the findings
             pass
-    return Path(outdir) / f"{stem}{SUFFIX}"
+    return Path(outdir) / f"{base}{SUFFIX}"
+
+
+#: What a submission's name ends in (any case); ``.csv`` because ``validate`` takes it too.
+_SUBMISSION_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
+
+
+def _copy_base(name: str) -> str:
+    """The stem of an ``.xlsx`` name (exactly that case) whose stem has no workbook
+    extension of its own; any other name whole."""
+    stem = name.removesuffix(".xlsx")
+    if stem and stem != name and Path(stem).suffix.lower() not in _SUBMISSION_SUFFIXES:
+        return stem
+    return name
 
 
 def write_feedback_copy(

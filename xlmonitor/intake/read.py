@@ -5,10 +5,10 @@ CONTRACT (other stages rely on it; see docs/architecture.md):
 
 ``read_submission(path, programme, layouts=None, *, limits=None) -> Submission`` never raises
 for a bad file: problems become ``Finding``s in ``submission.findings`` (codes
-``bestand-onleesbaar``, ``bestand-leeg``, ``bestand-versleuteld``, ``bestand-te-groot``,
-``limiet-overschreden``, ``indeling-onbekend``, ``kolom-ontbreekt``, ``gemeente-onbekend``,
-``gemeente-ontbreekt``, ``periode-ongeldig``, ``periode-ontbreekt``, ``project-onbekend``,
-``indicator-onbekend``, ``formule-zonder-waarde``, ``cellen-samengevoegd``,
+``bestand-onleesbaar``, ``bestand-leeg``, ``alleen-foutwaarden``, ``bestand-versleuteld``,
+``bestand-te-groot``, ``limiet-overschreden``, ``indeling-onbekend``, ``kolom-ontbreekt``,
+``gemeente-onbekend``, ``gemeente-ontbreekt``, ``periode-ongeldig``, ``periode-ontbreekt``,
+``project-onbekend``, ``indicator-onbekend``, ``formule-zonder-waarde``, ``cellen-samengevoegd``,
 ``sjabloon-gewijzigd``, ``macro-aanwezig``, ``externe-koppeling``). Values are returned
 *as read* (int, float, str, None, datetime; whole floats as int; text stripped, blank = None):
 type checks are :mod:`xlmonitor.validation.checks`'s job. Rows labelled as totals go to
@@ -37,6 +37,7 @@ import pandas as pd
 from xlmonitor.findings import finding
 from xlmonitor.intake.layoutreader import read_by_layout
 from xlmonitor.intake.layouts import LayoutSpec, load_layouts
+from xlmonitor.intake.sniff import DUTCH_ERRORS
 from xlmonitor.intake.submission import ROW_COLUMNS, Submission
 from xlmonitor.intake.workbookfile import (
     DEFAULT_LIMITS,
@@ -89,6 +90,10 @@ def read_submission(path: str | Path, programme: Programme,
                                                                              sheet.grid)]
     visible = [sheet for sheet in sheets if sheet.visible]
     if not any(v not in ("", None) for sheet in visible for row in sheet.grid for v in row):
+        if errors := book.error_values():
+            return _stop(submission, "alleen-foutwaarden", sheet=errors[0][0],
+                         cell=errors[0][1], value=_error_list(errors),
+                         detail="only error values on visible sheets")
         return _stop(submission, "bestand-leeg", detail="no filled cells on visible sheets")
     metadata = read_metadata(sheets)
     submission.template_version = metadata.get("sjabloonversie") or None
@@ -106,6 +111,19 @@ def read_submission(path: str | Path, programme: Programme,
             "bestand-onleesbaar", file=path, reason=REASON_CONTENT,
             detail=f"intake failed: {exc!r}"))
     return submission
+
+
+def _error_list(errors: list[tuple[str, str, str]]) -> str:
+    """``#WAARDE! (#VALUE!) in cel A1 op blad 'Invoer', ...``: the name Dutch Excel shows,
+    then the one the file stores."""
+    parts = []
+    for sheet, cell, value in errors:
+        dutch = DUTCH_ERRORS.get(value, value)
+        text = value if dutch == value else f"{dutch} ({value})"
+        if cell:
+            text += f" in cel {cell}" + (f" op blad '{sheet}'" if sheet else "")
+        parts.append(text)
+    return ", ".join(parts)
 
 
 def _stop(submission: Submission, code: str, **params: object) -> Submission:

@@ -3,7 +3,11 @@ the parsing itself. :mod:`xlmonitor.intake.read` reads the layout from what this
 
 Nothing here trusts the file. In order, :meth:`WorkbookFile.check` refuses:
 
-* an OLE file holding an ``EncryptedPackage`` (a password-protected .xlsx) or anything that is
+* a password-protected file: an OLE file holding an ``EncryptedPackage`` (.xlsx), a .xls
+  whose workbook stream starts with a ``FilePass`` record (XOR, RC4, RC4 CryptoAPI) and an
+  .ods whose manifest has ``encryption-data`` (:mod:`xlmonitor.intake.sniff`: calamine calls
+  those unreadable);
+* a BIFF stream without its OLE container (Excel 2.x-4.0), and anything else that is
   neither OLE (.xls) nor zip (xlsx, xlsm, ods);
 * a zip with more parts than :attr:`Limits.max_members` (counted in the raw bytes, before
   :mod:`zipfile` builds an object per central-directory entry), whose *declared* unpacked size
@@ -43,9 +47,8 @@ file over its budget gets ``limiet-overschreden`` instead of running on.
 from __future__ import annotations
 
 import bisect
-import faulthandler
+import html
 import io
-import multiprocessing
 import re
 import struct
 import time
@@ -56,12 +59,15 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import chain
 from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
 
 from defusedxml import ElementTree
 from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
 from xlmonitor.errors import XlmonitorError
 from xlmonitor.findings import Finding, finding
+from xlmonitor.intake import sniff
+from xlmonitor.intake.child import run_in_child
 
 METADATA_SHEET = "_xlmonitor"   # the template's veryHidden key/value sheet
 
@@ -69,6 +75,7 @@ REASON_OPEN = "het bestand kan niet worden geopend"
 REASON_NOT_WORKBOOK = "het is geen Excel- of LibreOffice-werkmap"
 REASON_DAMAGED = "het bestand is beschadigd of niet volledig opgeslagen"
 REASON_CONTENT = "de inhoud kan niet worden gelezen"
+REASON_OLD_EXCEL = "het is in een oud Excel-formaat opgeslagen"
 REASON_DTD = ("het bestand bevat een XML-documenttypedefinitie (DTD), die Excel en LibreOffice "
               "nooit schrijven")
 
@@ -179,10 +186,16 @@ class WorkbookFile:
             if _ENCRYPTED_STREAM in data:
                 raise WorkbookRefused("bestand-versleuteld",
                                       detail="OLE container with EncryptedPackage")
+            if kind := sniff.biff_encryption(data):
+                raise WorkbookRefused("bestand-versleuteld", detail=f"BIFF FilePass: {kind}")
             if _VBA_STREAM in data:
                 self._note("macro-aanwezig", detail="_VBA_PROJECT stream in .xls")
             return
         if not data.startswith(b"PK"):
+            if version := sniff.is_raw_biff(data):
+                older = " (Excel 4.0 of ouder)" if version != "BIFF5/8" else ""
+                raise WorkbookRefused("bestand-onleesbaar", reason=REASON_OLD_EXCEL + older,
+                                      detail=f"{version} stream without an OLE container")
             raise WorkbookRefused("bestand-onleesbaar", reason=REASON_NOT_WORKBOOK,
                                   detail=f"no zip or OLE signature: {data[:8]!r}")
         if (members := data.count(_CENTRAL_ENTRY)) > self.limits.max_members:
@@ -199,6 +212,9 @@ class WorkbookFile:
             raise self._limit(f"uitgepakt is het bestand {declared // 2**20} MB groot",
                               f"declared uncompressed size {declared} bytes")
         self.archive = archive
+        if "META-INF/manifest.xml" in self._names and sniff.odf_encrypted(
+                self._read("META-INF/manifest.xml")):
+            raise WorkbookRefused("bestand-versleuteld", detail="ODF manifest: encryption-data")
         if any(n.lower().endswith("vbaproject.bin") or n.startswith(("Basic/", "xl/macrosheets/"))
                for n in self._names):
             self._note("macro-aanwezig", detail="VBA project")
@@ -323,8 +339,21 @@ class WorkbookFile:
             if name.startswith("xl/externalLinks/_rels/") and name.endswith(".rels"):
                 text = self._read(name).decode("utf-8", "replace")
                 for target in re.findall(r'Target="([^"]+)"', text):
-                    result.append(PurePosixPath(target.replace("\\", "/")).name or target)
+                    # As Excel writes it: XML-escaped (&amp;) and URL-encoded (%20).
+                    target = unquote(html.unescape(target)).replace("\\", "/")
+                    result.append(PurePosixPath(target).name or target)
         return sorted(set(result))
+
+    def error_values(self) -> list[tuple[str, str, str]]:
+        """Up to five (sheet, A1 cell, value) of cells holding an error value (``#VALUE!``),
+        which calamine reads as empty; sheet and cell are "" in a .xls or .ods."""
+        if self.is_ooxml:
+            return [(sheet, cell, value) for sheet, (member, state) in self._sheet_parts.items()
+                    if state == "visible"
+                    for cell, value in sniff.ooxml_error_values(self._read(member))][:5]
+        if self.archive is not None:
+            return [("", "", value) for value in sniff.odf_error_values(self._read("content.xml"))]
+        return [("", "", value) for value in sniff.biff_error_values(self.data)]
 
     def formula_cells_without_value(self, sheet: str) -> set[str]:
         """A1 cells of ``sheet`` holding a formula but no cached result. Such a file was
@@ -377,43 +406,21 @@ class WorkbookFile:
         return sheets
 
     def _parse_in_child(self) -> tuple[list[Sheet], bool]:
-        """Parse in a child process. On damaged .xls files (and on any sheet whose last cell
-        is far away) calamine can ask for terabytes of memory, and Rust aborts the whole
-        process on a failed allocation — nothing Python can catch. Only the child dies then,
-        or is killed when the file's time is up; the run goes on."""
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        receiver, sender = context.Pipe(duplex=False)
-        child = context.Process(target=_parse_for_parent, daemon=True,
-                                args=(self.data, self.limits, sender))
-        child.start()
-        sender.close()
-        timed_out = False
-        try:
-            if receiver.poll(max(0.5, self.deadline - time.monotonic())):
-                result = receiver.recv()
-            else:
-                timed_out, result = True, None
-        except (EOFError, OSError):
-            result = None
-        finally:
-            receiver.close()
-            child.join(timeout=0 if timed_out else 5)
-            if child.is_alive():
-                child.kill()
-                child.join()
-        if timed_out:
+        """Parse in a child process (:mod:`xlmonitor.intake.child`): an abort or hang costs
+        this file only, and what Rust prints goes to the detail, not the terminal."""
+        outcome = run_in_child(_parse_outcome, (self.data, self.limits),
+                               seconds=max(0.5, self.deadline - time.monotonic()),
+                               memory_bytes=self.limits.child_memory_bytes)
+        if outcome.timed_out:
             raise self._limit(f"het inlezen duurde langer dan {self.limits.seconds:g} seconden",
                               "reader process killed after the time per file")
-        if result is None:
-            raise _ChildFailed(f"reader process ended with exit code {child.exitcode}")
-        kind, payload = result
+        if outcome.value is None:
+            raise _ChildFailed(outcome.failure())
+        kind, payload = outcome.value
         if kind == "password":
             raise PasswordError(payload)
         if kind == "refused":
             raise WorkbookRefused(payload[0], **payload[1])
-        if kind == "error":
-            raise _ChildFailed(payload)
         return payload
 
 
@@ -487,32 +494,15 @@ def _parse(data: bytes, limits: Limits) -> tuple[list[Sheet], bool]:
     return _read_sheets(CalamineWorkbook.from_filelike(io.BytesIO(data)), limits)
 
 
-def _parse_for_parent(data: bytes, limits: Limits, sender) -> None:
-    faulthandler.disable()  # an abort here is reported by the parent; no stack dump
-    _cap_memory(limits.child_memory_bytes)
+def _parse_outcome(data: bytes, limits: Limits) -> tuple[str, object]:
+    """:func:`_parse` in the child, its refusals as data (an exception with keyword
+    arguments does not survive pickling)."""
     try:
-        sender.send(("ok", _parse(data, limits)))
+        return "ok", _parse(data, limits)
     except PasswordError as exc:
-        sender.send(("password", repr(exc)))
+        return "password", repr(exc)
     except WorkbookRefused as exc:
-        sender.send(("refused", (exc.code, exc.params)))
-    except BaseException as exc:  # noqa: B036 - a Rust panic is a BaseException
-        sender.send(("error", repr(exc)))
-    finally:
-        sender.close()
-
-
-def _cap_memory(extra: int) -> None:
-    """Let this (child) process grow by at most ``extra`` bytes of address space: a failed
-    allocation then aborts the child quickly instead of pushing the machine into swap."""
-    try:
-        import resource
-
-        with open("/proc/self/statm") as statm:
-            current = int(statm.read().split()[0]) * resource.getpagesize()
-        resource.setrlimit(resource.RLIMIT_AS, (current + extra, current + extra))
-    except (ImportError, OSError, ValueError):  # not Linux: the time limit still holds
-        pass
+        return "refused", (exc.code, exc.params)
 
 
 def _read_sheets(workbook: CalamineWorkbook, limits: Limits) -> tuple[list[Sheet], bool]:
