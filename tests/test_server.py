@@ -554,3 +554,50 @@ def test_the_button_uses_the_server_when_instellingen_names_one(master_vba):
                  "Consolideren met Python op deze computer", "is deze werkmap niet bijgewerkt"):
         assert text in source, text
     assert '"bezig"' in source and '"xlwings"' in source  # what it reads of /status
+
+
+# -- TLS -------------------------------------------------------------------------------------------
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl for a certificate")
+def test_with_a_certificate_the_server_speaks_https(tmp_path):
+    import ssl
+
+    key, cert = tmp_path / "server.key", tmp_path / "server.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True,
+                   timeout=60)
+    folder = tmp_path / "gedeeld"
+    (folder / "inbox").mkdir(parents=True)
+    running = Server.__new__(Server)
+    running.folder, running.port = folder, free_port()
+    running.output = tmp_path / "server.txt"
+    with open(running.output, "wb") as out:
+        running.process = subprocess.Popen(
+            [sys.executable, "-m", "xlmonitor.cli", "server", "--port", str(running.port),
+             "--ssl-certfile", str(cert), "--ssl-keyfile", str(key)], cwd=folder, stdout=out,
+            stderr=subprocess.STDOUT, env={**os.environ, "XLMONITOR_TOKEN": TOKEN})
+    context = ssl.create_default_context(cafile=str(cert))
+    try:
+        def status() -> int:
+            connection = http.client.HTTPSConnection("127.0.0.1", running.port, timeout=10,
+                                                     context=context)
+            try:
+                connection.request("GET", "/status", headers={"Authorization": TOKEN})
+                return connection.getresponse().status
+            finally:
+                connection.close()
+
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                assert status() == 200
+                break
+            except (ConnectionRefusedError, ConnectionResetError):
+                assert time.monotonic() < deadline and running.process.poll() is None
+                time.sleep(0.2)
+        with pytest.raises((http.client.HTTPException, OSError)):
+            running.get("/status")  # plain http is not answered
+        assert "https://127.0.0.1" in running.output.read_text()
+    finally:
+        running.stop()

@@ -31,9 +31,9 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "Python": ("", "Volledig pad naar python.exe, bijvoorbeeld "
                    r"C:\Program Files\Python312\python.exe. Leeg: de Python uit xlwings.conf "
                    "of uit het zoekpad (PATH) van Windows."),
-    "Server": ("", "Adres van de xlmonitor-server, bijvoorbeeld https://monitor.regio.local:8765 "
-                   "(van functioneel beheer). Ingevuld: de knop consolideert op die server en "
-                   "deze computer heeft geen Python nodig. Leeg: Python op deze computer."),
+    "Server": ("", "Adres van de xlmonitor-server (van functioneel beheer), bijvoorbeeld "
+                   "https://monitor.regio.local:8765: dan is Python hier niet nodig. Leeg: "
+                   "Python op deze computer."),
     "Token": ("", "Toegangssleutel van de server (van functioneel beheer). Leeg: de sleutel "
                   "AUTH uit xlwings.conf op deze computer."),
 }
