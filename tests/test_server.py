@@ -243,6 +243,30 @@ def test_the_answer_refreshes_the_workbook_with_the_consolidation(server, shared
     assert "start (knop via server) · inbox" in log and " klaar · " in log
 
 
+def test_a_master_saved_after_a_click_is_refreshed_alike(server, shared, master_vba, tmp_path):
+    """The analyst saved the workbook after a click: its tables are full, its dates went out
+    as VBA-Web writes them. The next click gives the same rows, in tables of the same size."""
+    from xlmonitor.consolidation.merge import consolidate
+    from xlmonitor.master.publish import write_button_master
+
+    wanted = consolidate(shared / "inbox", load_programme())
+    saved = write_button_master(wanted, tmp_path / "master.xlsm", settings={})
+    sent = dumps(payload(saved, include=sent_sheets(master_vba),
+                         version=client_version(master_vba)))
+    everything = dumps(payload(saved, version=client_version(master_vba)))
+    assert len(sent) < len(everything)
+    code, headers, answer = server.post(sent)
+    assert code == 200 and headers["x-xlmonitor-uitkomst"] == "bijgewerkt"
+    done = json.loads(answer)["actions"]
+    data = sheet_index("Data")
+    assert [a["args"][1] for a in done if a["func"] == "resizeTable"
+            and a["sheet_position"] == data] == [f"$A$1:$O${len(wanted.data) + 1}"]
+    assert not [a for a in done if a["func"] == "rangeClearContents"]
+    [rows] = [a["values"] for a in done if a["func"] == "setValues"
+              and a["sheet_position"] == data]
+    assert rows == expected_rows(wanted.shown_data(), DATA_COLUMNS)
+
+
 def test_status_tells_the_last_run_and_needs_the_token(server, shared, body):
     code, _, _ = server.post(body)
     assert code == 200
