@@ -25,7 +25,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -58,7 +58,6 @@ class Answer:
     status: int
     body: dict | str
     outcome: str
-    summary: dict = field(default_factory=dict)
 
 
 # -- xlwings' remote engine -----------------------------------------------------------------
@@ -150,9 +149,12 @@ class Consolidator:
         try:
             with open_remote_book(payload) as book:  # type: ignore[arg-type]
                 missing = _missing_tables(book)
-        except xlwings.XlwingsError as error:  # another version of xlwings' VBA
-            return self._refused(None, when, f"{error} Vraag functioneel beheer om de server "
-                                 "en de werkmap dezelfde xlwings-versie te geven.")
+        except xlwings.XlwingsError:  # another version of xlwings' VBA
+            client = payload.get("version", "?") if isinstance(payload, dict) else "?"
+            return self._refused(None, when, f"Deze werkmap hoort bij xlwings {client}, de "
+                                 f"server heeft xlwings {xlwings.__version__}. Vraag functioneel "
+                                 "beheer om de server en de werkmap dezelfde xlwings-versie te "
+                                 "geven.")
         except (KeyError, TypeError, IndexError, AttributeError, ValueError):
             return Answer(400, "Dit is geen werkmap zoals xlwings' RunServerPython die "
                                "stuurt.", "ongeldig")
@@ -194,8 +196,7 @@ class Consolidator:
         summary = {"tijd": when.isoformat(timespec="seconds"), "uitkomst": "bijgewerkt",
                    "seconden": round(result.seconds, 2), **result.summary()}
         self.last = summary
-        return Answer(200, {"actions": actions, "uitkomst": "bijgewerkt"}, "bijgewerkt",
-                      summary)
+        return Answer(200, {"actions": actions, "uitkomst": "bijgewerkt"}, "bijgewerkt")
 
     def _message(self, result) -> str:
         consolidation = result.consolidation
@@ -222,9 +223,8 @@ class Consolidator:
                     f"'Niet bijgewerkt ({when:%d-%m-%Y %H:%M}): {reason}")
                 book.app.alert(message, title=button.TITLE, mode="critical")
                 actions = actions_of(book)
-        summary = {"tijd": when.isoformat(timespec="seconds"), "uitkomst": outcome,
-                   "melding": reason}
-        if outcome != "bezig":
-            self.last = summary
+        if outcome != "bezig":  # the run that made it busy gets to be the last one
+            self.last = {"tijd": when.isoformat(timespec="seconds"), "uitkomst": outcome,
+                         "melding": reason}
         log.info(f"klik niet verwerkt ({outcome})")
-        return Answer(200, {"actions": actions, "uitkomst": outcome}, outcome, summary)
+        return Answer(200, {"actions": actions, "uitkomst": outcome}, outcome)
