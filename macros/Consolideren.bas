@@ -115,7 +115,7 @@ Private Sub ConsolideerViaServer(ByVal server As String)
     On Error GoTo Failed
     ' RunServerPython sends the active workbook and applies the answer to it.
     ThisWorkbook.Activate
-    Set status = ThisWorkbook.Names(STATUS_NAME).RefersToRange
+    Set status = StatusCell()
     before = status.Value
     status.Value = PENDING
     Application.StatusBar = "Consolideren via de server " & url & ": de inbox wordt gelezen " & _
@@ -123,7 +123,7 @@ Private Sub ConsolideerViaServer(ByVal server As String)
     RunServerPython url & SERVER_RUN, auth:=token, include:=SERVER_SHEETS, _
                     timeout:=SERVER_TIMEOUT_MS
     Application.StatusBar = False
-    If CStr(status.Value) = PENDING Then
+    If StillPending(status) Then
         ' No action was applied: xlwings has shown the server's refusal or its own error.
         RestoreStatus status, before
         MsgBox "Via de server " & url & " is deze werkmap niet bijgewerkt: de server gaf " & _
@@ -135,7 +135,7 @@ Private Sub ConsolideerViaServer(ByVal server As String)
 Failed:
     Application.StatusBar = False
     If Not status Is Nothing Then
-        If CStr(status.Value) = PENDING Then RestoreStatus status, before
+        If StillPending(status) Then RestoreStatus status, before
     End If
     MsgBox "Via de server " & url & " is deze werkmap niet bijgewerkt: de verbinding met de " & _
            "server is mislukt of er kwam geen antwoord." & vbNewLine & vbNewLine & _
@@ -209,6 +209,19 @@ Private Sub ShowServerProblem(ByVal url As String, ByVal answer As Long, ByVal d
     End Select
     MsgBox text & vbNewLine & vbNewLine & "De werkmap is niet bijgewerkt.", vbExclamation, TITLE
 End Sub
+
+Private Function StatusCell() As Range
+    ' The line "Bijgewerkt: ..." on Dashboard: the defined name Status (older masters: A3),
+    ' where the server writes too (xlmonitor.excel.button.status_cell).
+    On Error Resume Next
+    Set StatusCell = ThisWorkbook.Names(STATUS_NAME).RefersToRange
+    If StatusCell Is Nothing Then Set StatusCell = ThisWorkbook.Worksheets("Dashboard").Range("A3")
+End Function
+
+Private Function StillPending(ByVal status As Range) As Boolean
+    ' True when the cell still shows PENDING (an error value in it is not PENDING either).
+    If VarType(status.Value) = vbString Then StillPending = (status.Value = PENDING)
+End Function
 
 Private Sub RestoreStatus(ByVal status As Range, ByVal before As Variant)
     If VarType(before) = vbString Then
