@@ -3,8 +3,14 @@ Attribute VB_Name = "Consolideren"
 '
 ' Source of the workbook's own module: workbooks/master.xlsm is built from this file by
 ' "xlmonitor build-workbooks"; change this file and rebuild, never the workbook.
-' The work is done in Python: xlwings' RunPython runs xlmonitor.excel.consolideer(), which reads
-' the sheet Instellingen, consolidates the inbox and refreshes this workbook in place.
+' The sheet Instellingen decides where the work is done:
+' * Server filled in: xlwings' RunServerPython (module Remote) posts the sheets the server
+'   refreshes to "xlmonitor server" at that address and applies the actions it answers, so
+'   this computer needs nothing but Excel. A look at <Server>/status first tells "no answer",
+'   "wrong token" and "busy" apart, so the user reads in Dutch why nothing happened.
+' * Server empty: xlwings' RunPython runs xlmonitor.excel.consolideer() in Python on this
+'   computer, which reads the sheet Instellingen, consolidates the inbox and refreshes this
+'   workbook in place.
 ' Text the user sees is Dutch and ASCII only (the VBA project stores code page 1252).
 Option Explicit
 
@@ -12,7 +18,27 @@ Private Const PYTHON_COMMAND As String = "import xlmonitor.excel; xlmonitor.exce
 Private Const SETTINGS_SHEET As String = "Instellingen"
 Private Const SETTINGS_TABLE As String = "tblInstellingen"
 Private Const PYTHON_SETTING As String = "Python"
+Private Const SERVER_SETTING As String = "Server"
+Private Const TOKEN_SETTING As String = "Token"
 Private Const TITLE As String = "Consolideer"
+
+' The server: the sheets it refreshes (the others are not sent; xlmonitor.master.contract
+' lists the same), its two addresses below Server, and how long to wait for it.
+Private Const SERVER_SHEETS As String = "Data,Inzendingen,Validatie"
+Private Const SERVER_RUN As String = "/consolideer"
+Private Const SERVER_STATUS As String = "/status"
+Private Const SERVER_TIMEOUT_MS As Long = 300000
+Private Const PROBE_TIMEOUT_MS As Long = 10000
+' The Status cell on Dashboard shows this while the server works; every answer of the server
+' overwrites it, so finding it afterwards means no answer reached the workbook.
+Private Const STATUS_NAME As String = "Status"
+Private Const PENDING As String = "Bezig met consolideren via de server..."
+
+' Answers of the look at the server (see ProbeServer); a refusal is its HTTP status (401 ...).
+Private Const SERVER_READY As Long = 0
+Private Const SERVER_NO_ANSWER As Long = -1
+Private Const SERVER_BUSY As Long = 1
+Private Const SERVER_OTHER_XLWINGS As Long = 3
 
 ' Exit codes of the probe (see ProbePython).
 Private Const PROBE_OK As Long = 0
@@ -24,8 +50,13 @@ Public Sub Consolideer()
     Dim probe As Long
     Dim result As Variant
 
+    If Setting(SERVER_SETTING) <> "" Then
+        ConsolideerViaServer Setting(SERVER_SETTING)
+        Exit Sub
+    End If
+
     On Error GoTo Failed
-    interpreter = PythonSetting()
+    interpreter = Setting(PYTHON_SETTING)
     If interpreter = "" Then interpreter = ConfiguredInterpreter()
 
     probe = ProbePython(interpreter)
@@ -40,14 +71,15 @@ Public Sub Consolideer()
         Exit Sub
     End If
 
-    Application.StatusBar = "Consolideren: de inbox wordt gelezen en gecontroleerd..."
+    Application.StatusBar = "Consolideren met Python op deze computer: de inbox wordt gelezen " & _
+                            "en gecontroleerd..."
     result = RunWith(interpreter)
     Application.StatusBar = False
     If result = -1 Then
         ' xlwings has shown Python's error message (English) before this one.
-        MsgBox "Het consolideren is niet gelukt. De melding hiervoor is bedoeld voor " & _
-               "functioneel beheer: stuur die door, met de naam van deze werkmap.", _
-               vbExclamation, TITLE
+        MsgBox "Het consolideren met Python op deze computer is niet gelukt. De melding " & _
+               "hiervoor is bedoeld voor functioneel beheer: stuur die door, met de naam van " & _
+               "deze werkmap.", vbExclamation, TITLE
     End If
     Exit Sub
 
@@ -56,31 +88,177 @@ Failed:
     ShowPythonMissing interpreter, Err.Description
 End Sub
 
+' -- with the server (xlmonitor server, xlwings' RunServerPython) -----------------------------
+
+Private Sub ConsolideerViaServer(ByVal server As String)
+    Dim url As String
+    Dim token As String
+    Dim detail As String
+    Dim answer As Long
+    Dim status As Range
+    Dim before As Variant
+
+    url = Trim$(server)
+    Do While Right$(url, 1) = "/"
+        url = Left$(url, Len(url) - 1)
+    Loop
+    ' The token: Instellingen, else AUTH from xlwings.conf (what RunServerPython would use).
+    token = Setting(TOKEN_SETTING)
+    If token = "" Then token = GetConfig("AUTH", "")
+
+    answer = ProbeServer(url, token, detail)
+    If answer <> SERVER_READY Then
+        ShowServerProblem url, answer, detail
+        Exit Sub
+    End If
+
+    On Error GoTo Failed
+    ' RunServerPython sends the active workbook and applies the answer to it.
+    ThisWorkbook.Activate
+    Set status = StatusCell()
+    before = status.Value
+    status.Value = PENDING
+    Application.StatusBar = "Consolideren via de server " & url & ": de inbox wordt gelezen " & _
+                            "en gecontroleerd..."
+    RunServerPython url & SERVER_RUN, auth:=token, include:=SERVER_SHEETS, _
+                    timeout:=SERVER_TIMEOUT_MS
+    Application.StatusBar = False
+    If StillPending(status) Then
+        ' No action was applied: xlwings has shown the server's refusal or its own error.
+        RestoreStatus status, before
+        MsgBox "Via de server " & url & " is deze werkmap niet bijgewerkt: de server gaf " & _
+               "geen bruikbaar antwoord. De melding hiervoor is bedoeld voor functioneel " & _
+               "beheer: stuur die door, met de naam van deze werkmap.", vbExclamation, TITLE
+    End If
+    Exit Sub
+
+Failed:
+    Application.StatusBar = False
+    If Not status Is Nothing Then
+        If StillPending(status) Then RestoreStatus status, before
+    End If
+    MsgBox "Via de server " & url & " is deze werkmap niet bijgewerkt: de verbinding met de " & _
+           "server is mislukt of er kwam geen antwoord." & vbNewLine & vbNewLine & _
+           "Melding: " & Err.Description, vbExclamation, TITLE
+End Sub
+
+Private Function ProbeServer(ByVal url As String, ByVal token As String, _
+                             ByRef detail As String) As Long
+    ' Asks <url>/status with VBA-Web, as RunServerPython posts: SERVER_READY, SERVER_BUSY
+    ' (another click is being consolidated), SERVER_OTHER_XLWINGS (detail: the server's
+    ' version), SERVER_NO_ANSWER (detail: why), else the HTTP status of the refusal (401 ...).
+    Dim client As New WebClient
+    Dim request As New WebRequest
+    Dim response As WebResponse
+
+    On Error GoTo NoAnswer
+    client.BaseUrl = url & SERVER_STATUS
+    client.TimeoutMs = PROBE_TIMEOUT_MS
+    client.insecure = (LCase$(CStr(GetConfig("INSECURE", "False"))) = "true")
+    request.Method = WebMethod.HttpGet
+    request.ResponseFormat = WebFormat.Json
+    If token <> "" Then request.AddHeader "Authorization", token
+    Set response = client.Execute(request)
+    Select Case response.StatusCode
+    Case WebStatusCode.Ok
+        detail = CStr(response.Data("xlwings"))
+        If response.Data("bezig") Then
+            ProbeServer = SERVER_BUSY
+        ElseIf detail <> XLWINGS_VERSION Then
+            ProbeServer = SERVER_OTHER_XLWINGS
+        Else
+            ProbeServer = SERVER_READY
+        End If
+    Case WebStatusCode.RequestTimeout
+        ' VBA-Web's answer when it cannot connect, the name is unknown or the time ran out.
+        detail = response.StatusDescription
+        ProbeServer = SERVER_NO_ANSWER
+    Case Else
+        ProbeServer = response.StatusCode
+    End Select
+    Exit Function
+
+NoAnswer:
+    detail = Err.Description
+    ProbeServer = SERVER_NO_ANSWER
+End Function
+
+Private Sub ShowServerProblem(ByVal url As String, ByVal answer As Long, ByVal detail As String)
+    Dim text As String
+    Select Case answer
+    Case SERVER_NO_ANSWER
+        text = "De xlmonitor-server op " & url & " geeft geen (bruikbaar) antwoord." & _
+               vbNewLine & vbNewLine & "Controleer het adres bij Server op het blad " & _
+               "Instellingen, of vraag functioneel beheer of de server draait." & _
+               vbNewLine & vbNewLine & "Melding: " & detail
+    Case 401
+        text = "De xlmonitor-server op " & url & " weigert de toegang (401): het token " & _
+               "ontbreekt of klopt niet." & vbNewLine & vbNewLine & "Vul bij Token op het " & _
+               "blad Instellingen het token in dat u van functioneel beheer kreeg (of zet " & _
+               "het als AUTH in xlwings.conf)."
+    Case SERVER_BUSY
+        text = "De xlmonitor-server op " & url & " is bezig met een andere consolidatie " & _
+               "(iemand anders klikte net op Consolideer). Probeer het over een minuut opnieuw."
+    Case SERVER_OTHER_XLWINGS
+        text = "De xlmonitor-server op " & url & " gebruikt xlwings " & detail & "; deze " & _
+               "werkmap hoort bij xlwings " & XLWINGS_VERSION & "." & vbNewLine & vbNewLine & _
+               "Vraag functioneel beheer om de server en de werkmap dezelfde versie te geven."
+    Case Else
+        text = "De xlmonitor-server op " & url & " gaf een onverwacht antwoord (status " & _
+               answer & "). Vraag functioneel beheer om het logbestand van de server te bekijken."
+    End Select
+    MsgBox text & vbNewLine & vbNewLine & "De werkmap is niet bijgewerkt.", vbExclamation, TITLE
+End Sub
+
+Private Function StatusCell() As Range
+    ' The line "Bijgewerkt: ..." on Dashboard: the defined name Status (older masters: A3),
+    ' where the server writes too (xlmonitor.excel.button.status_cell).
+    On Error Resume Next
+    Set StatusCell = ThisWorkbook.Names(STATUS_NAME).RefersToRange
+    If StatusCell Is Nothing Then Set StatusCell = ThisWorkbook.Worksheets("Dashboard").Range("A3")
+End Function
+
+Private Function StillPending(ByVal status As Range) As Boolean
+    ' True when the cell still shows PENDING (an error value in it is not PENDING either).
+    If VarType(status.Value) = vbString Then StillPending = (status.Value = PENDING)
+End Function
+
+Private Sub RestoreStatus(ByVal status As Range, ByVal before As Variant)
+    If VarType(before) = vbString Then
+        status.Value = "'" & before
+    Else
+        status.Value = before
+    End If
+End Sub
+
+' -- with Python on this computer (xlwings' RunPython) ---------------------------------------
+
 Private Sub ShowPythonMissing(ByVal interpreter As String, Optional ByVal detail As String = "")
     Dim text As String
     text = "Python of xlmonitor is niet gevonden op deze computer." & vbNewLine & vbNewLine & _
            "Vraag functioneel beheer om Python en xlmonitor[excel] te installeren, of vul op " & _
-           "het blad Instellingen het pad naar python.exe in." & vbNewLine & vbNewLine & _
+           "het blad Instellingen het pad naar python.exe in. Zonder Python kan het ook: " & _
+           "vul bij Server het adres van de xlmonitor-server in." & vbNewLine & vbNewLine & _
            "Gezocht: " & interpreter
     If detail <> "" Then text = text & vbNewLine & "Melding: " & detail
     MsgBox text, vbExclamation, TITLE
 End Sub
 
-Private Function PythonSetting() As String
-    ' The value next to "Python" in the table on the sheet Instellingen; "" when absent.
+Private Function Setting(ByVal name As String) As String
+    ' The value next to name in the table on the sheet Instellingen; "" when absent.
     Dim sheet As Worksheet
     Dim row As ListRow
 
     On Error GoTo Absent
     Set sheet = ThisWorkbook.Worksheets(SETTINGS_SHEET)
     For Each row In sheet.ListObjects(SETTINGS_TABLE).ListRows
-        If StrComp(Trim$(CStr(row.Range.Cells(1, 1).Value)), PYTHON_SETTING, vbTextCompare) = 0 Then
-            PythonSetting = Trim$(CStr(row.Range.Cells(1, 2).Value))
+        If StrComp(Trim$(CStr(row.Range.Cells(1, 1).Value)), name, vbTextCompare) = 0 Then
+            Setting = Trim$(CStr(row.Range.Cells(1, 2).Value))
             Exit Function
         End If
     Next row
 Absent:
-    PythonSetting = ""
+    Setting = ""
 End Function
 
 Private Function ConfiguredInterpreter() As String
@@ -119,7 +297,7 @@ Private Function RunWith(ByVal interpreter As String) As Variant
     #If Mac Then
         RunWith = RunPython(PYTHON_COMMAND)
     #Else
-        If PythonSetting() = "" Then
+        If Setting(PYTHON_SETTING) = "" Then
             RunWith = RunPython(PYTHON_COMMAND)
         Else
             ' RunPython takes the interpreter only from xlwings.conf. With a path on Instellingen,

@@ -176,7 +176,9 @@ def test_document_modules_match_the_sheet_code_names():
                  if line.startswith("Document=")]
     assert sorted(documents) == sorted(names)
     assert sorted(line for line in declared if not line.startswith("Document=")) == [
-        "Class=Dictionary", "Module=Consolideren", "Module=xlwings"]
+        "Class=Dictionary", "Class=IWebAuthenticator", "Class=WebClient", "Class=WebRequest",
+        "Class=WebResponse", "Module=Consolideren", "Module=Remote", "Module=WebHelpers",
+        "Module=xlwings"]
     sheets = sheet_names(MASTER)
     assert sheets[-1] == contract.SETTINGS_SHEET and sheets[0] == "Dashboard"
     assert len(sheets) == len(names) - 1
@@ -210,7 +212,7 @@ def test_settings_sheet_round_trips(tmp_path):
     master = tmp_path / "gedeeld" / "master.xlsm"
     values = settings_sheet.settings_for(master, inbox=inbox, feedback=tmp_path / "terug")
     assert values == {"Inbox": "inbox", "Terugkoppeling": "../terug", "Programma": "",
-                      "Python": ""}
+                      "Python": "", "Server": "", "Token": ""}
     publish.write_button_master(consolidate(inbox, programme), master, settings=values)
     assert settings_sheet.saved_settings(master) == values
     assert vba.document_names(master) == vba.document_names(MASTER)
@@ -500,7 +502,8 @@ def test_a_missing_inbox_is_a_dutch_message_not_a_traceback(remote_book, tmp_pat
 def test_settings_are_read_from_the_book(remote_book, tmp_path):
     book = remote_book(MASTER)
     assert excel.read_settings(book) == {"Inbox": "inbox", "Terugkoppeling": "terugkoppeling",
-                                         "Programma": "", "Python": ""}
+                                         "Programma": "", "Python": "", "Server": "",
+                                         "Token": ""}
     resolved = excel.resolve_settings({"Inbox": "in", "Programma": r"C:\p.xlsx"}, tmp_path)
     assert resolved.inbox == tmp_path / "in" and resolved.feedback is None
 

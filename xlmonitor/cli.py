@@ -174,6 +174,16 @@ def cmd_demo(args) -> int:
     return EXIT_OK
 
 
+def cmd_server(args) -> int:
+    from xlmonitor.server import serve
+
+    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
+        raise UsageError("Ongeldige invoer: geef --ssl-certfile en --ssl-keyfile allebei op.")
+    serve(Path.cwd(), host=args.host, port=args.port, settings_file=args.instellingen,
+          ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
+    return EXIT_OK
+
+
 def cmd_build_workbooks(args) -> int:
     from xlmonitor.build import build_workbooks
 
@@ -216,6 +226,12 @@ def _cache_option(args) -> Path | bool | None:
 def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"'{text}' is geen geheel getal van minstens 1")
+    return int(text)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"'{text}' is geen poortnummer (1 tot 65535)")
     return int(text)
 
 
@@ -285,6 +301,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("demo", help="bouw de demo: inbox van zeven gemeenten en de master")
     p.add_argument("map", nargs="?", default="xlmonitor-demo", metavar="MAP")
     p.set_defaults(func=cmd_demo)
+
+    p = commands.add_parser(
+        "server", help="start de server voor de knop Consolideer op pc's zonder Python "
+                       "(in de map van de master)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="adres om op te luisteren, standaard 127.0.0.1 (alleen deze computer)")
+    p.add_argument("--port", type=_port, default=8765, help="poort, standaard 8765")
+    p.add_argument("--instellingen", metavar="BESTAND",
+                   help="instellingenbestand (standaard xlmonitor.toml in de huidige map)")
+    p.add_argument("--ssl-certfile", metavar="BESTAND", help="certificaat (PEM) voor https")
+    p.add_argument("--ssl-keyfile", metavar="BESTAND", help="sleutel (PEM) bij het certificaat")
+    p.set_defaults(func=cmd_server)
 
     p = commands.add_parser("build-workbooks",
                             help="bouw de meegeleverde werkmappen (ontwikkelaars)")

@@ -32,6 +32,10 @@ class WriteError(XlmonitorError):
     exit_code = 3
 
 
+class BusyError(WriteError):
+    """Another consolidation of the same master held the lock longer than this one waits."""
+
+
 class LibreOfficeError(XlmonitorError):
     """Headless LibreOffice is missing or failed to convert a file."""
 

@@ -243,6 +243,10 @@ def _status_cell(book):
     return book.sheets[STATUS_FALLBACK[0]][STATUS_FALLBACK[1]]
 
 
+#: The Status cell of a master book (public: the server writes why a click was refused there).
+status_cell = _status_cell
+
+
 def refresh_book(book, consolidation, when: datetime, feedback: int = 0) -> None:
     """Write the consolidation into the open master ``book`` (an ``xlwings.Book``)."""
     for name, rows in table_values(consolidation).items():

@@ -32,7 +32,16 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "Python": ("", "Volledig pad naar python.exe, bijvoorbeeld "
                    r"C:\Program Files\Python312\python.exe. Leeg: de Python uit xlwings.conf "
                    "of uit het zoekpad (PATH) van Windows."),
+    "Server": ("", "Adres van de xlmonitor-server (van functioneel beheer), bijvoorbeeld "
+                   "https://monitor.regio.local:8765: dan is Python hier niet nodig. Leeg: "
+                   "Python op deze computer."),
+    "Token": ("", "Toegangssleutel van de server (van functioneel beheer). Leeg: de sleutel "
+                  "AUTH uit xlwings.conf op deze computer."),
 }
+#: Sheets the button sends to the server (xlwings' RunServerPython ``include``): the ones
+#: whose tables and cells it refreshes. The Status cell is reached through its defined
+#: name, which is sent for every sheet. ``macros/Consolideren.bas`` lists the same.
+SERVER_SHEETS = ("Data", "Inzendingen", "Validatie")
 
 TABLES: dict[str, list[str]] = {
     "tblData": DATA_COLUMNS,

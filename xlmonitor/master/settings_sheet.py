@@ -37,7 +37,9 @@ def settings_for(master: str | Path, *, inbox: str | Path | None = None,
             "Terugkoppeling": relative(feedback,
                                        SETTINGS["Terugkoppeling"][0] if new_master else ""),
             "Programma": relative(programme, ""),
-            "Python": interpreter}
+            "Python": interpreter,
+            "Server": "",
+            "Token": ""}
 
 
 def write_settings_sheet(workbook, settings: Mapping[str, str], styles=None):

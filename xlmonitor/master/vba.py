@@ -8,6 +8,10 @@ it (``quickstart_standalone.xlsm``, the file ``xlwings quickstart --standalone``
   module named after the workbook, which the master does not have);
 * one document module per sheet of the master (``ThisWorkbook``, ``Sheet1`` … ``SheetN``: the
   code names XlsxWriter writes), each with the header of the quickstart's own ``Sheet1``;
+* xlwings' modules for ``RunServerPython`` (the button's server branch, for PCs without
+  Python), as ``xlwings quickstart --server`` imports them from the installed package's
+  ``addin/``: ``Remote`` and VBA-Web's ``WebHelpers``, ``WebClient``, ``WebRequest``,
+  ``WebResponse`` and ``IWebAuthenticator`` (:func:`remote_sources`);
 * the modules of ``macros/*.bas`` added as standard modules.
 
 Writing the OLE compound file (dir stream record per module, compressed module streams,
@@ -42,11 +46,13 @@ from xlmonitor.errors import XlmonitorError
 
 __all__ = [
     "QUICKSTART",
+    "REMOTE_MODULES",
     "build_vba_project",
     "document_names",
     "macro_sources",
     "packaged_vba_project",
     "quickstart_workbook",
+    "remote_sources",
 ]
 
 QUICKSTART = "quickstart_standalone.xlsm"
@@ -54,6 +60,14 @@ VBA_ENTRY = "xl/vbaProject.bin"
 SAMPLE_MODULE = "Module1"
 WORKBOOK_MODULE = "ThisWorkbook"
 _VB_NAME = re.compile(r'^Attribute VB_Name = "([^"]+)"', re.MULTILINE)
+#: xlwings' VBA for RunServerPython, in the order ``xlwings.cli.import_remote_modules``
+#: imports them (files of the installed package's ``addin/`` folder).
+REMOTE_MODULES = ("Remote.bas", "IWebAuthenticator.cls", "WebClient.cls", "WebRequest.cls",
+                  "WebResponse.cls", "WebHelpers.bas")
+#: What the VBE adds to a class module it imports: its base (the class type library) and two
+#: attributes after ``VB_Exposed`` (as in the quickstart's own ``Dictionary``).
+_CLASS_BASE = 'Attribute VB_Base = "0{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"'
+_CLASS_TAIL = ("Attribute VB_TemplateDerived = False", "Attribute VB_Customizable = False")
 
 
 class VbaProjectError(XlmonitorError):
@@ -94,6 +108,47 @@ def macro_sources(folder: str | Path | None = None) -> dict[str, str]:
                                   'Attribute VB_Name = "..." zijn.')
         modules[found.group(1)] = text
     return modules
+
+
+def remote_sources(addin: str | Path | None = None) -> dict[str, tuple[str, bool]]:
+    """Module name → (source as the VBA project stores it, is a class module) of
+    :data:`REMOTE_MODULES` in ``addin`` (default: the installed xlwings' ``addin/``)."""
+    if addin is None:
+        addin = quickstart_workbook().parent / "addin"
+    modules: dict[str, tuple[str, bool]] = {}
+    for file_name in REMOTE_MODULES:
+        path = Path(addin) / file_name
+        try:
+            text = path.read_bytes().decode("cp1252")
+        except OSError as exc:
+            raise VbaProjectError(f"{file_name} ontbreekt in xlwings ({path.parent}).") from exc
+        is_class = file_name.endswith(".cls")
+        text = text.replace("\r\n", "\n")
+        if is_class:
+            text = class_module_source(text)
+        found = _VB_NAME.match(text)
+        if not found:
+            raise VbaProjectError(f"{file_name}: geen Attribute VB_Name op de eerste regel.")
+        modules[found.group(1)] = (text.replace("\n", "\r\n"), is_class)
+    return modules
+
+
+def class_module_source(exported: str) -> str:
+    """A ``.cls`` file as the VBE exports it → the source a class module stores: without the
+    ``VERSION``/``BEGIN … END`` header, with ``VB_Base`` after ``VB_Name`` and the two
+    attributes the VBE adds after ``VB_Exposed`` (lines end in \\n here)."""
+    lines = exported.split("\n")
+    if lines and lines[0].startswith("VERSION "):
+        end = lines.index("END")
+        lines = lines[end + 1:]
+    out: list[str] = []
+    for line in lines:
+        out.append(line)
+        if line.startswith("Attribute VB_Name = "):
+            out.append(_CLASS_BASE)
+        elif line.startswith("Attribute VB_Exposed = "):
+            out.extend(_CLASS_TAIL)
+    return "\n".join(out)
 
 
 def document_names(workbook: str | Path | bytes) -> list[str]:
@@ -153,6 +208,12 @@ def build_vba_project(documents: Sequence[str], *, macros: Mapping[str, str] | N
                     project.add_module(name, sheet_header.replace('"Sheet1"', f'"{name}"', 1),
                                        kind=VBAModuleKind.other)
                     added.append(name)
+            for name, (text, is_class) in remote_sources(quickstart.parent / "addin").items():
+                if name.casefold() in names:
+                    raise VbaProjectError(f"De module {name} bestaat al in het xlwings-project.")
+                project.add_module(name, text, kind=VBAModuleKind.other if is_class
+                                   else VBAModuleKind.standard)
+                names[name.casefold()] = name
             for name, text in macros.items():
                 if name.casefold() in names and name.casefold() != SAMPLE_MODULE.casefold():
                     raise VbaProjectError(f"De module {name} bestaat al in het "

@@ -47,7 +47,7 @@ from pathlib import Path
 from xlmonitor.consolidation.arrival import IN_TRANSIT_STATUS, ArrivalGuard, inbox_snapshot
 from xlmonitor.consolidation.cache import SubmissionCache
 from xlmonitor.consolidation.merge import Consolidation, consolidate, inbox_files
-from xlmonitor.errors import UsageError, WriteError, XlmonitorError
+from xlmonitor.errors import BusyError, UsageError, WriteError, XlmonitorError
 from xlmonitor.privacy import mask_text, shown_file_name
 from xlmonitor.run.masterfile import refuse_if_open, remove_leftovers, replace_master
 from xlmonitor.run.settings import Settings, default_jobs
@@ -130,21 +130,23 @@ class RunResult:
 
 def run_consolidation(settings: Settings, *, echo: Callable[[str], None] | None = None,
                       progress: bool | None = None,
-                      publish: Callable[[Consolidation], object] | None = None) -> RunResult:
+                      publish: Callable[[Consolidation], object] | None = None,
+                      origin: str | None = None) -> RunResult:
     """The one unattended job: lock, consolidate, write the master safely, feedback, log.
 
     ``echo`` receives Dutch progress lines (``None``: silent, as with ``--quiet``);
     ``progress`` shows a bar on an interactive terminal (default: when echoing to one).
     ``publish`` replaces the file replacement, for a caller that owns the open master (the
     Excel button writes into the open workbook); locking, arrival checks, log and feedback
-    stay the same. Raises WriteError (exit 3) when another run holds the lock too long or the
-    master is open, UsageError/ProgrammeError (exit 2) for bad settings.
+    stay the same. ``origin`` names the caller in the log's start line (``knop via server``).
+    Raises BusyError (a WriteError, exit 3) when another run holds the lock too long,
+    WriteError when the master is open, UsageError/ProgrammeError (exit 2) for bad settings.
     """
     settings.check()
     started = time.monotonic()
     with _run_log(settings) as log:
-        log.info(f"start · inbox {settings.inbox} · master {settings.master} · "
-                 f"{socket.gethostname()}")
+        log.info(f"start{f' ({origin})' if origin else ''} · inbox {settings.inbox} · "
+                 f"master {settings.master} · {socket.gethostname()}")
         try:
             with _exclusive(settings, log, echo):
                 if publish is None:
@@ -338,7 +340,7 @@ def _exclusive(settings: Settings, log: logging.Logger, echo) -> Iterator[None]:
                 try:
                     lock.acquire(timeout=settings.lock_wait)
                 except Timeout:
-                    raise WriteError(
+                    raise BusyError(
                         f"Er loopt al een consolidatie van {settings.master.name}"
                         f"{_holder(settings)}; na {wait} seconden wachten is deze verwerking "
                         "gestopt zonder iets te schrijven. De volgende verwerking werkt de "

@@ -26,6 +26,11 @@ of the toml file::
                                         #   .xlmonitor-cache next to the master), a folder, or
                                         #   false (default). Safe to delete; never the inbox
 
+    [server]                            # only ``xlmonitor server`` reads this table
+    token = "…"                         # the key the button sends; XLMONITOR_TOKEN wins
+    max_verzoek_mb = 50                 # [max_request_mb] larger requests get 413
+    wacht_seconden = 30                 # [lock_wait] how long a click waits for another run
+
 An unknown key or a value of the wrong type stops the run with exit code 2, naming the key:
 a typo in a nightly job's settings must not silently fall back to a default.
 """
@@ -40,9 +45,14 @@ from pathlib import Path
 from xlmonitor.errors import UsageError
 from xlmonitor.periods import parse_period
 
-__all__ = ["SETTINGS_FILE_NAME", "Settings", "read_settings_file", "resolve_settings"]
+__all__ = ["SETTINGS_FILE_NAME", "ServerSettings", "Settings", "read_server_settings",
+           "read_settings_file", "resolve_settings"]
 
 SETTINGS_FILE_NAME = "xlmonitor.toml"
+#: The table of xlmonitor.toml that only ``xlmonitor server`` reads (:class:`ServerSettings`).
+SERVER_TABLE = "server"
+#: Environment variable with the server's token; it wins over ``[server] token``.
+TOKEN_VARIABLE = "XLMONITOR_TOKEN"
 
 #: toml key (Dutch) → Settings field. The English field names are accepted as keys too.
 KEYS = {
@@ -148,8 +158,23 @@ class Settings:
 def read_settings_file(path: str | Path) -> dict[str, object]:
     """The toml file as Settings field names → values (paths made absolute to its folder)."""
     path = Path(path)
+    raw = _read_toml(path)
+    names = set(KEYS.values())
+    values: dict[str, object] = {}
+    for key, value in raw.items():
+        if key == SERVER_TABLE and isinstance(value, dict):
+            continue  # read (and checked) by read_server_settings
+        name = KEYS.get(key, key if key in names else None)
+        if name is None:
+            known = ", ".join(KEYS)
+            raise UsageError(f"Onbekende instelling '{key}' in {path}. Bekend zijn: {known}.")
+        values[name] = _convert(name, value, key, path)
+    return values
+
+
+def _read_toml(path: Path) -> dict[str, object]:
     try:
-        raw = tomllib.loads(path.read_text("utf-8-sig"))
+        return tomllib.loads(path.read_text("utf-8-sig"))
     except FileNotFoundError:
         raise UsageError(f"Het instellingenbestand {path} bestaat niet.") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -157,15 +182,6 @@ def read_settings_file(path: str | Path) -> dict[str, object]:
                          f"({type(exc).__name__}).") from exc
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"Het instellingenbestand {path} is geen geldige TOML ({exc}).") from exc
-    names = set(KEYS.values())
-    values: dict[str, object] = {}
-    for key, value in raw.items():
-        name = KEYS.get(key, key if key in names else None)
-        if name is None:
-            known = ", ".join(KEYS)
-            raise UsageError(f"Onbekende instelling '{key}' in {path}. Bekend zijn: {known}.")
-        values[name] = _convert(name, value, key, path)
-    return values
 
 
 def _convert(name: str, value: object, key: str, path: Path) -> object:
@@ -229,3 +245,75 @@ def resolve_settings(*, settings_file: str | Path | None = None, **overrides: ob
 def with_overrides(settings: Settings, **overrides: object) -> Settings:
     """A copy of ``settings`` with the overrides that are not ``None``."""
     return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+
+# -- the server's settings ----------------------------------------------------------------------
+
+#: ``[server]`` key (Dutch) → ServerSettings field; the English names are accepted too.
+SERVER_KEYS = {"token": "token", "max_verzoek_mb": "max_request_mb",
+               "wacht_seconden": "lock_wait"}
+#: Shortest token accepted: a guessable key would make the server anyone's.
+MIN_TOKEN_LENGTH = 16
+
+
+@dataclass
+class ServerSettings:
+    """What ``xlmonitor server`` adds to a run's :class:`Settings`: the token the button must
+    send, the largest request it reads and how long a click waits for another run (the
+    nightly job) before it answers that one is busy. The token never appears in a repr."""
+
+    token: str = field(default="", repr=False)
+    max_request_mb: float = 50.0
+    lock_wait: float = 30.0
+    token_source: str = ""  # where the token came from, for the start-up line
+
+    @property
+    def max_request_bytes(self) -> int:
+        return int(self.max_request_mb * 1024 * 1024)
+
+
+def read_server_settings(path: str | Path | None, *,
+                         environ: dict[str, str] | None = None) -> ServerSettings:
+    """The ``[server]`` table of ``path`` (none: defaults), the token from ``XLMONITOR_TOKEN``
+    when that is set. Raises UsageError for an unknown key, a wrong value, or no token (or
+    one shorter than :data:`MIN_TOKEN_LENGTH`): a server nobody has to prove anything to
+    would consolidate for anyone on the network."""
+    environ = os.environ if environ is None else environ
+    table = _read_toml(Path(path)).get(SERVER_TABLE, {}) if path is not None else {}
+    where = f"[{SERVER_TABLE}] in {path}"
+    if not isinstance(table, dict):
+        raise UsageError(f"'{SERVER_TABLE}' in {path} moet een tabel [{SERVER_TABLE}] zijn.")
+    names = set(SERVER_KEYS.values())
+    values: dict[str, object] = {}
+    for key, value in table.items():
+        name = SERVER_KEYS.get(key, key if key in names else None)
+        if name is None:
+            raise UsageError(f"Onbekende instelling '{key}' in {where}. Bekend zijn: "
+                             f"{', '.join(SERVER_KEYS)}.")
+        if name == "token":
+            if not isinstance(value, str):
+                raise UsageError(f"Instelling 'token' in {where} moet tekst zijn.")
+            values[name] = value.strip()
+        elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or (
+                name == "max_request_mb" and value == 0):
+            expected = "een aantal megabytes (meer dan 0)" if name == "max_request_mb" else \
+                "een aantal seconden (0 of meer)"
+            raise UsageError(f"Instelling '{key}' in {where} moet {expected} zijn, "
+                             f"niet {value!r}.")
+        else:
+            values[name] = float(value)
+    settings = ServerSettings(**values)  # type: ignore[arg-type]
+    if environ.get(TOKEN_VARIABLE, "").strip():
+        settings.token, settings.token_source = environ[TOKEN_VARIABLE].strip(), TOKEN_VARIABLE
+    elif settings.token:
+        settings.token_source = where
+    if not settings.token:
+        raise UsageError(f"De server heeft een token nodig: zet het in de omgevingsvariabele "
+                         f"{TOKEN_VARIABLE} of als token in [{SERVER_TABLE}] van "
+                         f"{SETTINGS_FILE_NAME}. Maak er een met: python -c \"import secrets; "
+                         "print(secrets.token_urlsafe(32))\"")
+    if len(settings.token) < MIN_TOKEN_LENGTH:
+        raise UsageError(f"Het token van de server ({settings.token_source}) is te kort: "
+                         f"gebruik minstens {MIN_TOKEN_LENGTH} tekens. Maak er een met: "
+                         "python -c \"import secrets; print(secrets.token_urlsafe(32))\"")
+    return settings
