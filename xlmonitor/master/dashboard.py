@@ -109,6 +109,7 @@ KPI_COLUMNS = ["Indicator", "Gerealiseerd", "Doel", "Verwacht", "Percentage", "S
 PROJECT_TAIL = ["Doel", "Verwacht", "Percentage", "Stoplicht"]
 TREND_COL = 11            # column L: the "Verloop per kwartaal" table
 CONSOLIDATE_MACRO = "Consolideer"
+REPORT_MACRO = "Rapport"
 
 
 def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
@@ -164,6 +165,10 @@ def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
         sheet.insert_button(0, last_col - 2, {
             "macro": CONSOLIDATE_MACRO, "caption": "Consolideer", "width": 150,
             "height": 34, "x_offset": 10, "y_offset": 4})
+        # Rapport, left of Consolideer: writes the Monitor (.docx) beside the workbook.
+        sheet.insert_button(0, last_col - 4, {
+            "macro": REPORT_MACRO, "caption": "Rapport", "width": 110,
+            "height": 34, "x_offset": 58, "y_offset": 4})
 
     # -- tblKPI: programme indicators ----------------------------------------------------
     sheet.write_string(KPI_HEADER - 1, 0, "Programma-indicatoren (cumulatief)", styles.section)
