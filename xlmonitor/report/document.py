@@ -24,7 +24,7 @@ DELIVERY_COLOURS = {"ontvangen": "groen", "te laat": "oranje", "ontbreekt": "ora
                     "afgekeurd": "rood", "later": "n.v.t."}
 #: Short column headers of the four figures (the indicator names are long for A4).
 SHORT = {"Aanmeldingen": "Aanmel-dingen", "Gestarte trajecten": "Gestart",
-         "Afgeronde scholing": "Scholing afgerond", "Bemiddeld naar werk": "Naar werk"}
+         "Afgeronde scholing": "Scholing", "Bemiddeld naar werk": "Naar werk"}
 
 
 @dataclass

@@ -133,6 +133,8 @@ def add_table(document, headers: Sequence[str], rows: Sequence[Sequence[str]],
               bold_rows: Sequence[int] = (), bold_cells: Sequence[tuple[int, int]] = ()):
     """A table in the report's one look: navy header row (repeated on a new page), light
     rules, numbers right-aligned, ``lights`` ((row, col) → kleur) as coloured cells."""
+    if document.paragraphs:  # the sentence introducing the table stays on its page
+        document.paragraphs[-1].paragraph_format.keep_with_next = True
     table = document.add_table(rows=1 + len(rows), cols=len(headers))
     table.style = document.styles[TABLE_STYLE]
     table.alignment = WD_TABLE_ALIGNMENT.LEFT
