@@ -44,7 +44,8 @@ def trend_chart(trend, label: str, peilperiode: str) -> bytes:
                                                      bar.get_height()),
                           ha="center", va="top" if inside else "bottom", fontsize=7,
                           color="#FFFFFF" if inside else "#404040",
-                          xytext=(0, -2 if inside else 1.5), textcoords="offset points")
+                          xytext=(0, -2 if inside else 1.5), textcoords="offset points",
+                          zorder=5)  # over the expected line
         axes.plot(list(positions), expected, color=SLATE, linestyle="--", linewidth=1.4,
                   marker="o", markersize=2.5, label="verwacht tot dan", zorder=3)
         # "Q3" over "2020": fourteen quarters fit side by side on A4.
