@@ -297,3 +297,46 @@ def test_pdf_renders_a4_portrait(master, tmp_path, soffice):
         target = tuple(int(LIGHT_COLOURS[light][0][i:i + 2], 16) for i in (1, 3, 5))
         assert any(sum(abs(a - b) for a, b in zip(c, target, strict=True)) < 30
                    for c in colours), light
+
+
+def cached_rows(path: Path, table: str, columns: list[str]) -> list[list[str]]:
+    """A table's cached values (what Excel shows) in the report's notation."""
+    import python_calamine
+
+    book = python_calamine.CalamineWorkbook.from_path(str(path), load_tables=True)
+    found = book.get_table_by_name(table)
+    header = list(found.columns)
+    rows = []
+    for row in found.to_python():
+        values = dict(zip(header, row, strict=True))
+        shown_row = []
+        for column in columns:
+            value = values[column]
+            if isinstance(value, str):
+                shown_row.append(value)
+            elif column == "Percentage":
+                shown_row.append(shown_ratio(value))
+            else:
+                shown_row.append(shown(value))
+        rows.append(shown_row)
+    return rows
+
+
+@pytest.mark.slow
+def test_the_report_shows_what_the_workbook_shows(master, tmp_path, soffice):
+    """The Dashboard's own cached values: as written (2022-Q1), and after choosing 2021-Q2
+    in the drop-down and letting LibreOffice recalculate, which the report then follows."""
+    from synthetic import set_peilperiode_in_file
+
+    chosen = set_peilperiode_in_file(master, tmp_path / "gekozen.xlsx", "2021-Q2")
+    recalculated = libreoffice.recalculate(chosen, tmp_path / "herberekend.xlsx")
+    for workbook, period in ((master, "2022-Q1"), (recalculated, "2021-Q2")):
+        document = docx.Document(str(write_report(workbook, tmp_path / f"{period}.docx")))
+        assert f"peilperiode {period}" in document.paragraphs[1].text
+        dashboard = find(document, "Indicator", "Gerealiseerd")[1:]
+        assert dashboard == cached_rows(workbook, "tblKPI", [
+            "Indicator", "Gerealiseerd", "Doel", "Verwacht", "Percentage", "Stoplicht"])
+        projects = find(document, "Project", "Aanmel-dingen")[1:]
+        assert projects == cached_rows(workbook, "tblProjecten", [
+            "Project", "Aanmeldingen", "Gestarte trajecten", "Afgeronde scholing",
+            "Bemiddeld naar werk", "Verwacht", "Percentage", "Stoplicht"])

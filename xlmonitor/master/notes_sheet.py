@@ -52,6 +52,11 @@ def note_rows(programme, peilperiode: str,
     return result
 
 
+def _lines(text: str, width: int) -> int:
+    """Lines ``text`` takes when wrapped in a column ``width`` characters wide (about)."""
+    return sum(max(1, -(-len(part) // int(width * 1.05))) for part in text.split("\n"))
+
+
 def _descending(period: str) -> tuple[int, ...]:
     return tuple(-ord(ch) for ch in period)
 
@@ -74,7 +79,7 @@ def write_notes_sheet(workbook, rows: Sequence[dict[str, str]], styles) -> None:
                              "staat in het rapport naast het berekende, met de reden. Leeg: "
                              "het rapport toont de opmerkingen van de gemeenten.", styles.note)
     header = 3
-    widths = [18, 36, 12, 90, 15, 40]
+    widths = [18, 46, 12, 90, 15, 40]
     for c, width in enumerate(widths):
         sheet.set_column(c, c, width)
     add_table(sheet, header, 0, NOTES_COLUMNS, NOTES_TABLE, rows=len(rows), styles=styles)
@@ -89,8 +94,10 @@ def write_notes_sheet(workbook, rows: Sequence[dict[str, str]], styles) -> None:
                 sheet.write_blank(r, c, None, fmt)
             else:  # write_string: an explanation is never a formula, link or number.
                 sheet.write_string(r, c, text, fmt)
-        tekst = str(row.get("Tekst", "") or "")
-        lines = max(1, -(-len(tekst) // 95) + tekst.count("\n"))
+        # LibreOffice does not grow rows for wrapped text on load: the tallest of the
+        # wrapped cells (Project, Tekst, Reden) sets the height.
+        lines = max(_lines(str(row.get(column, "") or ""), widths[NOTES_COLUMNS.index(column)])
+                    for column in ("Project", "Tekst", "Reden"))
         if lines > 1:
             sheet.set_row(r, 13.0 * lines + 2)
     light = NOTES_COLUMNS.index("Eigen stoplicht")
