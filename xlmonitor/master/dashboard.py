@@ -168,7 +168,7 @@ def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
         # Rapport, left of Consolideer: writes the Monitor (.docx) beside the workbook.
         sheet.insert_button(0, last_col - 4, {
             "macro": REPORT_MACRO, "caption": "Rapport", "width": 110,
-            "height": 34, "x_offset": 58, "y_offset": 4})
+            "height": 34, "x_offset": 30, "y_offset": 4})
 
     # -- tblKPI: programme indicators ----------------------------------------------------
     sheet.write_string(KPI_HEADER - 1, 0, "Programma-indicatoren (cumulatief)", styles.section)
