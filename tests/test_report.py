@@ -229,6 +229,21 @@ def test_since_the_previous_monitor(written, master, programme):
         difference = int(new[1].replace(".", "")) - int(old[1].replace(".", ""))
         assert row[1:] == [old[1], new[1], f"+{difference}" if difference > 0
                            else str(difference), old[5], new[5]]
+    data = tblData(master)
+    paragraphs = [p.text for p in document.paragraphs]
+    for code, project in programme.projects.iterrows():
+        stuur = project["stuurindicator"]
+        if project["status"] == "on hold" or not stuur:
+            continue
+        label = programme.label(stuur)
+        rows = data[data["Projectcode"] == code]
+        ends = pd.to_datetime(rows["Kwartaaleinde"]).dt.date
+        grown = (rows[ends <= now["peildatum"]][label].sum()
+                 - rows[ends <= then["peildatum"]][label].sum())
+        at = paragraphs.index(project["naam"])
+        assert paragraphs[at + 2] == (
+            f"Sinds {before}: {'+' if grown > 0 else ''}{grown} {label.lower()}; het stoplicht "
+            f"was toen {then['projects'][project['naam']][7]} "), project["naam"]
     bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
     for name, row in now["projects"].items():
         was = then["projects"][name][7]
@@ -252,9 +267,9 @@ def test_explanations_masked_and_as_text(written):
             e.get(qn("w:instr"), "") for e in document.element.body.iter(qn("w:fldSimple")))
         assert not list(document.element.body.iter(qn("w:hyperlink")))
         hout = paragraphs.index("Hout")
-        assert paragraphs[hout + 2] == ("Stoplicht volgens het regioteam: oranje  nieuwe "
+        assert paragraphs[hout + 3] == ("Stoplicht volgens het regioteam: oranje  nieuwe "
                                         "instroom gepland (BSN *****6782)")
-        assert paragraphs[hout + 3] == "De werving liep vertraging op."
+        assert paragraphs[hout + 4] == "De werving liep vertraging op."
 
 
 def test_same_master_same_text(master, tmp_path):

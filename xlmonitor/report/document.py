@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 
 from docx.shared import Cm
 
@@ -61,6 +61,8 @@ def build_document(contents: Contents):
     properties.comments = f"Gemaakt uit {source.path.name}"
     properties.keywords = "monitor, stoplichtmodel"
     properties.revision = 1
+    # The day of the figures, not of the run: the same master gives the same document.
+    properties.created = properties.modified = datetime.combine(contents.day, time())
     _title(document, contents)
     _objectives(document, contents)
     _dashboard(document, contents)
@@ -205,6 +207,7 @@ def _project(document, contents: Contents, project) -> None:
                           "op de peildatum (nog niet gestart).")
     else:
         paragraph.add_run(" het project heeft geen stuurindicator.")
+    _project_since(document, contents, project)
     if project.hand_light:
         own = document.add_paragraph()
         own.add_run("Stoplicht volgens het regioteam:")
@@ -225,6 +228,18 @@ def _project(document, contents: Contents, project) -> None:
             document.add_paragraph(f"{gemeente}: {remark}", style="List Bullet")
     else:
         word.note(document, f"Geen opmerkingen van de gemeenten over {period}.")
+
+
+def _project_since(document, contents: Contents, project) -> None:
+    """"Sinds <two quarters earlier>": the change of the steering figure and the light then."""
+    before = contents.previous
+    was = next((p for p in before.projects if p.code == project.code), None) if before else None
+    if was is None or not project.stuur:
+        return
+    paragraph = document.add_paragraph(
+        f"Sinds {before.peilperiode}: {signed(project.line.realised - was.line.realised)} "
+        f"{project.stuur.lower()}; het stoplicht was toen")
+    word.light_run(paragraph, was.line.light)
 
 
 def _municipalities(document, contents: Contents) -> None:
