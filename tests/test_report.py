@@ -355,3 +355,33 @@ def test_the_report_shows_what_the_workbook_shows(master, tmp_path, soffice):
         assert projects == cached_rows(workbook, "tblProjecten", [
             "Project", "Aanmeldingen", "Gestarte trajecten", "Afgeronde scholing",
             "Bemiddeld naar werk", "Verwacht", "Percentage", "Stoplicht"])
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xlsm"])
+def test_the_nightly_run_keeps_the_toelichting(demo_inbox, programme, tmp_path, suffix):
+    """``xlmonitor consolidate INBOX -o master`` rewrites the master; what the analyst wrote
+    on Toelichting stays, and the new peilperiode gets empty rows to fill in."""
+    from xlmonitor.cli import main
+    from xlmonitor.master.publish import write_button_master
+    from xlmonitor.master.settings_sheet import saved_settings
+
+    master = tmp_path / f"master{suffix}"
+    assert main(["consolidate", str(demo_inbox), "-o", str(master), "--peilperiode",
+                 "2021-Q4", "--quiet"]) in (0, 1)
+    # The analyst writes on Toelichting and saves (here: the same workbook written anew).
+    notes = saved_notes(master)
+    assert {r["Peilperiode"] for r in notes} == {"2021-Q4"} and not any(r["Tekst"]
+                                                                         for r in notes)
+    notes[0]["Tekst"] = "Goed op weg; =SOM(A1) blijft tekst."
+    result = consolidate(demo_inbox, programme)
+    if suffix == ".xlsm":
+        write_button_master(result, master, settings=saved_settings(master),
+                            peilperiode="2021-Q4", notes=notes)
+    else:
+        write_master(result, master, peilperiode="2021-Q4", notes=notes)
+    assert main(["consolidate", str(demo_inbox), "-o", str(master), "--peilperiode",
+                 "2022-Q1", "--quiet"]) in (0, 1)
+    kept = saved_notes(master)
+    assert [(r["Projectcode"], r["Peilperiode"], r["Tekst"]) for r in kept if r["Tekst"]] == [
+        (notes[0]["Projectcode"], "2021-Q4", "Goed op weg; =SOM(A1) blijft tekst.")]
+    assert {r["Peilperiode"] for r in kept} == {"2021-Q4", "2022-Q1"}
