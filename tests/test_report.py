@@ -385,3 +385,18 @@ def test_the_nightly_run_keeps_the_toelichting(demo_inbox, programme, tmp_path, 
     assert [(r["Projectcode"], r["Peilperiode"], r["Tekst"]) for r in kept if r["Tekst"]] == [
         (notes[0]["Projectcode"], "2021-Q4", "Goed op weg; =SOM(A1) blijft tekst.")]
     assert {r["Peilperiode"] for r in kept} == {"2021-Q4", "2022-Q1"}
+
+
+def test_note_rows_keep_what_was_written_and_read_typed_quarters(programme):
+    from xlmonitor.master.notes_sheet import note_rows
+
+    rows = note_rows(programme, "2022-Q1", [
+        {"Projectcode": "HOUT", "Peilperiode": "Q4 2021", "Tekst": "Vertraagd."},
+        {"Projectcode": "OUD", "Peilperiode": "2021-Q4", "Reden": "project bestaat niet meer"},
+        {"Projectcode": "AI", "Peilperiode": "2022-Q1", "Tekst": ""},  # empty: not kept
+    ])
+    shown = programme.projects[programme.projects["status"] != "on hold"]
+    assert [(r["Projectcode"], r["Peilperiode"]) for r in rows] == [
+        *[(code, "2022-Q1") for code in shown.index], ("HOUT", "2021-Q4"), ("OUD", "2021-Q4")]
+    assert rows[len(shown)]["Tekst"] == "Vertraagd." and rows[len(shown)]["Project"] == "Hout"
+    assert rows[-1]["Project"] == "" and rows[-1]["Reden"] == "project bestaat niet meer"

@@ -18,6 +18,7 @@ from pathlib import Path
 from xlmonitor.master.contract import NOTES_COLUMNS, NOTES_INPUT, NOTES_SHEET, NOTES_TABLE
 from xlmonitor.master.datasheet import RISKY_START
 from xlmonitor.master.styles import add_table
+from xlmonitor.periods import parse_period
 
 #: Values of the hand-chosen light (a drop-down in the sheet).
 HAND_LIGHTS = ("groen", "oranje", "rood")
@@ -36,7 +37,8 @@ def note_rows(programme, peilperiode: str,
     order = {code: i for i, code in enumerate(projects.index)}
     rows: dict[tuple[str, str], dict[str, str]] = {}
     for row in saved:
-        key = (str(row.get("Projectcode", "")).strip(), str(row.get("Peilperiode", "")).strip())
+        typed = str(row.get("Peilperiode", "")).strip()
+        key = (str(row.get("Projectcode", "")).strip(), parse_period(typed) or typed)
         if key[0] and any(str(row.get(c, "") or "").strip() for c in NOTES_INPUT):
             rows.setdefault(key, {c: str(row.get(c, "") or "") for c in NOTES_COLUMNS})
     for code in shown.index:

@@ -18,6 +18,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from xlmonitor.master.contract import NOTES_TABLE, PROGRAMME_KEY
+from xlmonitor.periods import parse_period
 from xlmonitor.privacy import mask_text
 
 NVT = "n.v.t."
@@ -214,7 +215,8 @@ def _notes(table: pd.DataFrame, peilperiode: str) -> dict[str, dict[str, str]]:
     if table.empty or "Projectcode" not in table:
         return notes
     for row in table.to_dict("records"):
-        if str(row.get("Peilperiode", "")).strip() != peilperiode:
+        # "2021 Q4" or "Q4 2021" typed by hand counts as 2021-Q4.
+        if parse_period(str(row.get("Peilperiode", "")).strip()) != peilperiode:
             continue
         light = str(row.get("Eigen stoplicht", "") or "").strip().lower()
         notes.setdefault(str(row["Projectcode"]).strip(), {
