@@ -1,5 +1,5 @@
 Attribute VB_Name = "Consolideren"
-' The Consolideer button on the Dashboard of the master workbook (xlmonitor).
+' The Consolideer and Rapport buttons on the Dashboard of the master workbook (xlmonitor).
 '
 ' Source of the workbook's own module: workbooks/master.xlsm is built from this file by
 ' "xlmonitor build-workbooks"; change this file and rebuild, never the workbook.
@@ -11,16 +11,20 @@ Attribute VB_Name = "Consolideren"
 ' * Server empty: xlwings' RunPython runs xlmonitor.excel.consolideer() in Python on this
 '   computer, which reads the sheet Instellingen, consolidates the inbox and refreshes this
 '   workbook in place.
+' Rapport always runs in Python on this computer: xlmonitor.report.button.rapport() writes the
+' Monitor (.docx) beside this workbook (without Python: "xlmonitor rapport" on the server).
 ' Text the user sees is Dutch and ASCII only (the VBA project stores code page 1252).
 Option Explicit
 
 Private Const PYTHON_COMMAND As String = "import xlmonitor.excel; xlmonitor.excel.consolideer()"
+Private Const REPORT_COMMAND As String = "import xlmonitor.report.button; xlmonitor.report.button.rapport()"
 Private Const SETTINGS_SHEET As String = "Instellingen"
 Private Const SETTINGS_TABLE As String = "tblInstellingen"
 Private Const PYTHON_SETTING As String = "Python"
 Private Const SERVER_SETTING As String = "Server"
 Private Const TOKEN_SETTING As String = "Token"
 Private Const TITLE As String = "Consolideer"
+Private Const REPORT_TITLE As String = "Rapport"
 
 ' The server: the sheets it refreshes (the others are not sent; xlmonitor.master.contract
 ' lists the same), its two addresses below Server, and how long to wait for it.
@@ -46,14 +50,37 @@ Private Const PROBE_NOT_FOUND As Long = -1
 Private Const PROBE_OTHER_XLWINGS As Long = 3
 
 Public Sub Consolideer()
-    Dim interpreter As String
-    Dim probe As Long
-    Dim result As Variant
-
     If Setting(SERVER_SETTING) <> "" Then
         ConsolideerViaServer Setting(SERVER_SETTING)
         Exit Sub
     End If
+    RunButton PYTHON_COMMAND, TITLE, "Consolideren met Python op deze computer: de inbox " & _
+              "wordt gelezen en gecontroleerd...", _
+              "Het consolideren met Python op deze computer is niet gelukt."
+End Sub
+
+Public Sub Rapport()
+    ' The report reads the saved workbook: offer to save what was changed since.
+    Dim answer As VbMsgBoxResult
+    If Not ThisWorkbook.Saved Then
+        answer = MsgBox("Het rapport gebruikt de opgeslagen werkmap. Er zijn wijzigingen die " & _
+                        "nog niet zijn opgeslagen." & vbNewLine & vbNewLine & _
+                        "Nu opslaan en dan het rapport maken?", vbYesNoCancel + vbQuestion, _
+                        REPORT_TITLE)
+        If answer = vbCancel Then Exit Sub
+        If answer = vbYes Then ThisWorkbook.Save
+    End If
+    RunButton REPORT_COMMAND, REPORT_TITLE, "Rapport: de Monitor wordt gemaakt...", _
+              "Het rapport is niet gemaakt."
+End Sub
+
+Private Sub RunButton(ByVal pythonCode As String, ByVal caption As String, ByVal busy As String, _
+                      ByVal failure As String)
+    ' Runs pythonCode with RunPython in Python on this computer, after checking that Python,
+    ' xlmonitor and the right xlwings are there; says in Dutch what is missing.
+    Dim interpreter As String
+    Dim probe As Long
+    Dim result As Variant
 
     On Error GoTo Failed
     interpreter = Setting(PYTHON_SETTING)
@@ -64,28 +91,26 @@ Public Sub Consolideer()
         MsgBox "De xlwings-versie op deze computer past niet bij deze werkmap " & _
                "(de werkmap hoort bij xlwings " & XLWINGS_VERSION & ")." & vbNewLine & vbNewLine & _
                "Vraag functioneel beheer om xlmonitor[excel] opnieuw te installeren " & _
-               "met de versie van xlwings die bij deze werkmap hoort.", vbExclamation, TITLE
+               "met de versie van xlwings die bij deze werkmap hoort.", vbExclamation, caption
         Exit Sub
     ElseIf probe <> PROBE_OK Then
-        ShowPythonMissing interpreter
+        ShowPythonMissing interpreter, caption
         Exit Sub
     End If
 
-    Application.StatusBar = "Consolideren met Python op deze computer: de inbox wordt gelezen " & _
-                            "en gecontroleerd..."
-    result = RunWith(interpreter)
+    Application.StatusBar = busy
+    result = RunWith(interpreter, pythonCode)
     Application.StatusBar = False
     If result = -1 Then
         ' xlwings has shown Python's error message (English) before this one.
-        MsgBox "Het consolideren met Python op deze computer is niet gelukt. De melding " & _
-               "hiervoor is bedoeld voor functioneel beheer: stuur die door, met de naam van " & _
-               "deze werkmap.", vbExclamation, TITLE
+        MsgBox failure & " De melding hiervoor is bedoeld voor functioneel beheer: stuur die " & _
+               "door, met de naam van deze werkmap.", vbExclamation, caption
     End If
     Exit Sub
 
 Failed:
     Application.StatusBar = False
-    ShowPythonMissing interpreter, Err.Description
+    ShowPythonMissing interpreter, caption, Err.Description
 End Sub
 
 ' -- with the server (xlmonitor server, xlwings' RunServerPython) -----------------------------
@@ -233,7 +258,8 @@ End Sub
 
 ' -- with Python on this computer (xlwings' RunPython) ---------------------------------------
 
-Private Sub ShowPythonMissing(ByVal interpreter As String, Optional ByVal detail As String = "")
+Private Sub ShowPythonMissing(ByVal interpreter As String, ByVal caption As String, _
+                              Optional ByVal detail As String = "")
     Dim text As String
     text = "Python of xlmonitor is niet gevonden op deze computer." & vbNewLine & vbNewLine & _
            "Vraag functioneel beheer om Python en xlmonitor[excel] te installeren, of vul op " & _
@@ -241,7 +267,7 @@ Private Sub ShowPythonMissing(ByVal interpreter As String, Optional ByVal detail
            "vul bij Server het adres van de xlmonitor-server in." & vbNewLine & vbNewLine & _
            "Gezocht: " & interpreter
     If detail <> "" Then text = text & vbNewLine & "Melding: " & detail
-    MsgBox text, vbExclamation, TITLE
+    MsgBox text, vbExclamation, caption
 End Sub
 
 Private Function Setting(ByVal name As String) As String
@@ -293,17 +319,17 @@ NotStarted:
     #End If
 End Function
 
-Private Function RunWith(ByVal interpreter As String) As Variant
+Private Function RunWith(ByVal interpreter As String, ByVal pythonCode As String) As Variant
     #If Mac Then
-        RunWith = RunPython(PYTHON_COMMAND)
+        RunWith = RunPython(pythonCode)
     #Else
         If Setting(PYTHON_SETTING) = "" Then
-            RunWith = RunPython(PYTHON_COMMAND)
+            RunWith = RunPython(pythonCode)
         Else
             ' RunPython takes the interpreter only from xlwings.conf. With a path on Instellingen,
             ' call the Windows runner RunPython itself uses; "false" as the first path argument
             ' tells xlwings.utils.prepare_sys_path not to add the workbook's folder to sys.path.
-            RunWith = ExecuteWindows(False, PYTHON_COMMAND, interpreter, "false;;;;;")
+            RunWith = ExecuteWindows(False, pythonCode, interpreter, "false;;;;;")
         End If
     #End If
 End Function

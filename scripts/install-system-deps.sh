@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the system packages the tests and the PDF/PNG export need (Debian/Ubuntu):
-# headless LibreOffice Calc, poppler's pdftoppm and fonts that make rendered text legible.
+# headless LibreOffice Calc and Writer (the report's PDF), poppler's pdftoppm and fonts that make rendered text legible.
 # Idempotent: does nothing when soffice (or libreoffice) and pdftoppm are already on PATH.
 set -euo pipefail
 
@@ -8,7 +8,14 @@ have_soffice() {
     command -v soffice >/dev/null 2>&1 || command -v libreoffice >/dev/null 2>&1
 }
 
-if have_soffice && command -v pdftoppm >/dev/null 2>&1; then
+have_writer() {
+    # Writer's library beside soffice: Calc alone cannot export the report (.docx) to PDF.
+    local program
+    program="$(dirname "$(readlink -f "$(command -v soffice || command -v libreoffice)")")"
+    [ -e "$program/libswlo.so" ]
+}
+
+if have_soffice && have_writer && command -v pdftoppm >/dev/null 2>&1; then
     echo "install-system-deps: LibreOffice ($(command -v soffice || command -v libreoffice)) and pdftoppm ($(command -v pdftoppm)) already installed."
     exit 0
 fi
@@ -31,7 +38,7 @@ fi
 
 "${SUDO[@]}" apt-get update
 
-packages=(libreoffice-calc-nogui poppler-utils)
+packages=(libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils)
 # Fonts: DejaVu (fallback for everything), Liberation 2 (metric-compatible Arial/Times/Courier),
 # Carlito (metric-compatible Calibri, the default font of XlsxWriter/openpyxl workbooks).
 # Only those the configured archives actually offer, so the script also works on older releases.

@@ -125,6 +125,22 @@ def _programme_sheet(sheet: str, scratch: Path) -> Path:
     return copy
 
 
+def _report_page(master: Path, png: Path, scratch: Path) -> Path:
+    """The first page of the Monitor (``xlmonitor rapport``) on the demo master, whole."""
+    from xlmonitor.libreoffice import pdf_to_png
+    from xlmonitor.report.monitor import write_report
+
+    pdf = scratch / "Monitor.pdf"
+    write_report(master, scratch / "Monitor.docx", pdf=pdf)
+    pdf_to_png(pdf, png, dpi=90)
+    from PIL import Image
+
+    image = Image.open(png).convert("RGB")
+    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE) \
+        .save(png, optimize=True)
+    return png
+
+
 def make_images(out: Path) -> list[Path]:
     """Build the demo in a temporary folder and render every picture into ``out``."""
     from xlmonitor.demo import run_demo
@@ -154,6 +170,7 @@ def make_images(out: Path) -> list[Path]:
                              max_inches=2.6))
         images.append(_sheet(_programme_sheet("Doelstellingen", scratch), "Doelstellingen",
                              out / "programma-doelstellingen.png", scratch))
+        images.append(_report_page(master, out / "rapport-pagina.png", scratch))
     for image in images:
         if image.stat().st_size > MAX_BYTES:
             raise SystemExit(f"{image.name} is {image.stat().st_size} bytes; keep it under "

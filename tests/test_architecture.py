@@ -34,7 +34,8 @@ LAYERS: list[tuple[str, ...]] = [
 ]
 LAYER = {stage: i for i, layer in enumerate(LAYERS) for stage in layer}
 HEAVY = ("pandas", "pandera", "openpyxl", "xlsxwriter", "pyarrow", "numpy", "python_calamine",
-         "starlette", "uvicorn", "xlwings")
+         "starlette", "uvicorn", "xlwings", "docx",
+         "matplotlib")
 
 
 def module_name(path: Path) -> str:
@@ -116,7 +117,8 @@ def test_each_stage_says_what_it_owns():
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["--version"], ["validate", "--help"],
-                                  ["consolidate", "--help"], ["server", "--help"]])
+                                  ["consolidate", "--help"], ["server", "--help"],
+                                  ["rapport", "--help"]])
 def test_the_command_line_starts_without_heavy_libraries(argv):
     code = ("import sys, runpy; sys.argv = ['xlmonitor', *sys.argv[1:]]\n"
             "try:\n    runpy.run_module('xlmonitor.cli', run_name='__main__')\n"

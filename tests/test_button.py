@@ -146,15 +146,20 @@ def test_every_macro_module_is_in_the_master(master_modules, bas):
 def test_button_macro_is_a_sub_and_the_button_calls_it(master_modules):
     source = master_modules["Consolideren"]
     assert re.search(r"^Public Sub Consolideer\(\)$", source, re.MULTILINE)
-    assert 'RunPython(PYTHON_COMMAND)' in source
+    assert re.search(r"^Public Sub Rapport\(\)$", source, re.MULTILINE)
+    assert 'RunPython(pythonCode)' in source
     assert ('PYTHON_COMMAND As String = '
             '"import xlmonitor.excel; xlmonitor.excel.consolideer()"') in source
+    assert ('REPORT_COMMAND As String = '
+            '"import xlmonitor.report.button; xlmonitor.report.button.rapport()"') in source
     assert "Python of xlmonitor is niet gevonden op deze computer." in source
     with zipfile.ZipFile(MASTER) as package:
         drawings = [package.read(n).decode() for n in package.namelist()
                     if n.startswith("xl/drawings/vmlDrawing")]
     assert any("<x:FmlaMacro>[0]!Consolideer</x:FmlaMacro>" in d and ">Consolideer<" in d
                for d in drawings), "a Form button on Dashboard bound to Consolideer"
+    assert any("<x:FmlaMacro>[0]!Rapport</x:FmlaMacro>" in d and ">Rapport<" in d
+               for d in drawings), "a Form button on Dashboard bound to Rapport"
 
 
 def test_xlwings_module_is_the_installed_one(master_modules):
@@ -180,7 +185,8 @@ def test_document_modules_match_the_sheet_code_names():
         "Class=WebResponse", "Module=Consolideren", "Module=Remote", "Module=WebHelpers",
         "Module=xlwings"]
     sheets = sheet_names(MASTER)
-    assert sheets[-1] == contract.SETTINGS_SHEET and sheets[0] == "Dashboard"
+    assert sheets[-2:] == [contract.SETTINGS_SHEET, contract.NOTES_SHEET]
+    assert sheets[0] == "Dashboard"
     assert len(sheets) == len(names) - 1
 
 
@@ -436,6 +442,29 @@ def test_button_refreshes_the_open_book(demo, remote_book, tmp_path, monkeypatch
     assert len(feedback) == sum(1 for f in wanted.file_findings.values() if f) > 0
     assert f"Terugkoppeling voor {len(feedback)} bestand(en)" in alert[0]["args"][0]
     assert [a["func"] for a in done].count("calculate") == 1
+    # The analyst's explanations on Toelichting are never touched by the button.
+    notes = sheet_index(contract.NOTES_SHEET)
+    assert [a for a in done if a.get("sheet_position") == notes] == []
+
+
+def test_the_rapport_button_writes_the_monitor_beside_the_workbook(demo, remote_book,
+                                                                  tmp_path, monkeypatch):
+    import docx
+
+    from xlmonitor.report import button
+
+    folder, programme, wanted = demo
+    master = publish.write_button_master(
+        wanted, tmp_path / "master.xlsm", peilperiode="2021-Q4",
+        settings=settings_sheet.settings_for(tmp_path / "master.xlsm"))
+    monkeypatch.chdir(tmp_path)  # a remote book has no folder: the cwd stands in for it
+    book = remote_book(master)
+    written = button.rapport(book)
+    assert written == tmp_path / "Monitor 2021-Q4.docx"
+    assert "peilperiode 2021-Q4" in docx.Document(str(written)).paragraphs[1].text
+    alert = [a for a in actions(book) if a["func"] == "alert"]
+    assert len(alert) == 1 and alert[0]["args"][1] == "Rapport"
+    assert "De Monitor over 2021-Q4 staat in:" in alert[0]["args"][0]
 
 
 def test_the_button_uses_the_nightly_cache_beside_the_master(demo, remote_book,

@@ -87,7 +87,7 @@ def test_sheets_tables_and_headers_are_the_contract(consolidation, programme, tm
     path = write(consolidation, tmp_path)
     workbook = openpyxl.load_workbook(path)
     try:
-        assert workbook.sheetnames == SHEETS
+        assert workbook.sheetnames == [*SHEETS, "Toelichting"]
         assert workbook.active.title == "Dashboard"
         dashboard = workbook["Dashboard"]
         assert dashboard["B4"].value == PEIL_A
@@ -427,7 +427,7 @@ def test_settings_add_the_instellingen_sheet(consolidation, tmp_path):
     path = write(consolidation, tmp_path, settings={"Inbox": "inbox", "Python": ""})
     workbook = openpyxl.load_workbook(path)
     try:
-        assert workbook.sheetnames == [*SHEETS, "Instellingen"]
+        assert workbook.sheetnames == [*SHEETS, "Instellingen", "Toelichting"]
         assert str(workbook.defined_names["Status"].attr_text) == "Dashboard!$A$3"
         assert workbook["Dashboard"]["A3"].value.startswith("Bijgewerkt: ")
     finally:

@@ -5,9 +5,11 @@ The public surface, used by the command line, the Excel button and the scheduled
     programme = load_programme()                      # workbooks/programma.xlsx
     result = consolidate("inbox", programme)          # read, validate, merge
     write_master(result, "master.xlsx")               # dashboard, register, findings, data
+    write_report("master.xlsx", "Monitor.docx")       # the Monitor for the councils
 
 The subpackages are the stages of the pipeline (``docs/architecture.md``): programme ·
-template · intake · validation · consolidation · master · feedback · export · run · excel.
+template · intake · validation · consolidation · master · feedback · export · run · excel ·
+report.
 The names below load their stage on first use, so ``xlmonitor --help`` starts without pandas.
 """
 
@@ -34,6 +36,7 @@ _EXPORTS = {
     "build_programme_workbook": "xlmonitor.programme.definition",
     "load_programme": "xlmonitor.programme.definition",
     "write_master": "xlmonitor.master.publish",
+    "write_report": "xlmonitor.report.monitor",
     "build_template": "xlmonitor.template.standard",
     "build_templates": "xlmonitor.template.standard",
     "Validation": "xlmonitor.validation.checks",
@@ -60,6 +63,7 @@ __all__ = [
     "read_submission",
     "validate_submission",
     "write_master",
+    "write_report",
 ]
 
 if TYPE_CHECKING:  # what type checkers and readers see; at run time __getattr__ loads them
@@ -73,6 +77,7 @@ if TYPE_CHECKING:  # what type checkers and readers see; at run time __getattr__
     from xlmonitor.master.publish import write_master
     from xlmonitor.periods import parse_period
     from xlmonitor.programme.definition import Programme, build_programme_workbook, load_programme
+    from xlmonitor.report.monitor import write_report
     from xlmonitor.template.standard import build_template, build_templates
     from xlmonitor.validation.checks import Validation, validate_submission
 

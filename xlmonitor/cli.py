@@ -167,6 +167,17 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
+def cmd_rapport(args) -> int:
+    from xlmonitor.report.monitor import write_report
+
+    written = write_report(args.master, Path(args.output), peilperiode=args.peilperiode,
+                           pdf=Path(args.pdf) if args.pdf else None)
+    print(f"Geschreven: {written}")
+    if args.pdf:
+        print(f"Geschreven: {args.pdf}")
+    return EXIT_OK
+
+
 def cmd_demo(args) -> int:
     from xlmonitor.demo import run_demo
 
@@ -297,6 +308,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--parquet", metavar="MAP",
                    help="dezelfde tabellen als Parquet (vraagt pyarrow: xlmonitor[export])")
     p.set_defaults(func=cmd_export)
+
+    p = commands.add_parser(
+        "rapport", help="de halfjaarlijkse Monitor voor de gemeenteraden (Word, en PDF)")
+    p.add_argument("master", metavar="MASTER", help="de master-werkmap (.xlsx of .xlsm)")
+    p.add_argument("--peilperiode", metavar="KWARTAAL",
+                   help="kwartaal van de monitor, bijvoorbeeld 2021-Q4 (standaard: de "
+                        "peilperiode op het Dashboard van de master)")
+    p.add_argument("-o", "--output", required=True, metavar="BESTAND",
+                   help="het rapport als Word-document (.docx)")
+    p.add_argument("--pdf", metavar="BESTAND",
+                   help="ook als PDF voor de website (vraagt LibreOffice)")
+    p.set_defaults(func=cmd_rapport)
 
     p = commands.add_parser("demo", help="bouw de demo: inbox van zeven gemeenten en de master")
     p.add_argument("map", nargs="?", default="xlmonitor-demo", metavar="MAP")

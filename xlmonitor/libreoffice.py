@@ -419,3 +419,18 @@ def pdf_to_png(
         for number, page in enumerate(pages[1:], start=2):
             _move_into_place(page, dest_png.with_name(f"{dest_png.stem}-{number}.png"))
     return dest_png
+
+
+WRITER_PDF_FILTER = "pdf:writer_pdf_Export"
+
+
+def document_to_pdf(src: Path, dest_pdf: Path, *, timeout: float = 180) -> Path:
+    """Export a text document (``.docx``, ``.odt``) to ``dest_pdf`` with LibreOffice Writer;
+    returns ``dest_pdf`` (replaced only when the export succeeded)."""
+    src, dest_pdf = Path(src), Path(dest_pdf)
+    dest_pdf.parent.mkdir(parents=True, exist_ok=True)
+    with _scratch_dir("xlmonitor-pdf-") as scratch:
+        produced = convert(src, WRITER_PDF_FILTER, scratch / "out", timeout=timeout,
+                           recalc=False)
+        _move_into_place(produced, dest_pdf)
+    return dest_pdf

@@ -56,3 +56,12 @@ TABLE_SHEETS = {"tblData": "Data", "tblInzendingen": "Inzendingen",
 #: or digit, so this cannot collide; it has no wildcard characters (* ? ~) either, which
 #: SUMIFS would interpret.
 PROGRAMME_KEY = "(programma)"
+
+#: The analyst's explanation per project and peilperiode, which the report (``xlmonitor
+#: rapport``) prints under "Voortgang per project". Written by publish, kept by the nightly
+#: run (:func:`xlmonitor.master.notes_sheet.saved_notes`), never touched by the button.
+NOTES_SHEET = "Toelichting"
+NOTES_TABLE = "tblToelichting"
+NOTES_COLUMNS = ["Projectcode", "Project", "Peilperiode", "Tekst", "Eigen stoplicht", "Reden"]
+#: Columns the analyst fills in: a row with any of them filled is kept across rewrites.
+NOTES_INPUT = ("Tekst", "Eigen stoplicht", "Reden")

@@ -109,6 +109,7 @@ KPI_COLUMNS = ["Indicator", "Gerealiseerd", "Doel", "Verwacht", "Percentage", "S
 PROJECT_TAIL = ["Doel", "Verwacht", "Percentage", "Stoplicht"]
 TREND_COL = 11            # column L: the "Verloop per kwartaal" table
 CONSOLIDATE_MACRO = "Consolideer"
+REPORT_MACRO = "Rapport"
 
 
 def write_dashboard(workbook, styles: Styles, consolidation, figures: Figures,
@@ -181,6 +182,10 @@ def _write_heading(workbook, sheet, styles: Styles, consolidation, figures: Figu
         sheet.insert_button(0, button_col - 2, {
             "macro": CONSOLIDATE_MACRO, "caption": "Consolideer", "width": 150,
             "height": 34, "x_offset": 10, "y_offset": 4})
+        # Rapport, left of Consolideer: writes the Monitor (.docx) beside the workbook.
+        sheet.insert_button(0, button_col - 4, {
+            "macro": REPORT_MACRO, "caption": "Rapport", "width": 110,
+            "height": 34, "x_offset": 30, "y_offset": 4})
 
 
 def _section(sheet, styles: Styles, row: int, title: str, last_col: int) -> None:

@@ -25,7 +25,7 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, time
 from pathlib import Path
 
@@ -41,6 +41,7 @@ from xlmonitor.master.cells import LAST_ROW, is_missing, wrapped_height, write_t
 from xlmonitor.master.dashboard import write_dashboard, write_gemeenten
 from xlmonitor.master.datasheet import add_data_sheet, write_package
 from xlmonitor.master.figures import compute_figures
+from xlmonitor.master.notes_sheet import note_rows, write_notes_sheet
 from xlmonitor.master.settings_sheet import write_settings_sheet
 from xlmonitor.master.styles import Styles, add_table
 from xlmonitor.master.submissions_sheet import write_inzendingen
@@ -54,7 +55,8 @@ __all__ = ["default_generated_at", "write_button_master", "write_master"]
 def write_master(consolidation, path: str | Path, *, peilperiode: str | None = None,
                  vba_project: str | Path | None = None,
                  generated_at: datetime | None = None,
-                 settings: Mapping[str, str] | None = None) -> Path:
+                 settings: Mapping[str, str] | None = None,
+                 notes: Sequence[Mapping[str, str]] = ()) -> Path:
     """Write the master workbook to ``path`` (``.xlsm`` with ``vba_project``); returns it.
 
     ``peilperiode`` defaults to ``consolidation.peilperiode`` (else the last quarter with
@@ -65,7 +67,9 @@ def write_master(consolidation, path: str | Path, *, peilperiode: str | None = N
     is derived from the data (:func:`default_generated_at`) so re-runs give identical bytes.
     ``settings`` (the Consolideer button's Instelling → Waarde) adds the sheet
     ``Instellingen`` after ``Doelen``
-    (:func:`xlmonitor.master.settings_sheet.write_settings_sheet`).
+    (:func:`xlmonitor.master.settings_sheet.write_settings_sheet`). The last sheet is
+    ``Toelichting``: the rows of ``notes`` the analyst filled in, plus an empty row per
+    project for the peilperiode (:func:`xlmonitor.master.notes_sheet.note_rows`).
     Raises :class:`UsageError` for an unknown peilperiode or a wrong extension and
     :class:`WriteError` when the file cannot be replaced (open in Excel, read-only folder).
     """
@@ -88,7 +92,8 @@ def write_master(consolidation, path: str | Path, *, peilperiode: str | None = N
 
     tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
     try:
-        _write_workbook(tmp, consolidation, chosen, periods, stamp, vba_project, settings)
+        _write_workbook(tmp, consolidation, chosen, periods, stamp, vba_project, settings,
+                        note_rows(consolidation.programme, chosen, notes))
         os.replace(tmp, path)
     except OSError as exc:
         raise WriteError(
@@ -112,7 +117,8 @@ _RENAMED = re.compile(
 def write_button_master(consolidation, path: str | Path, *, settings: Mapping[str, str],
                         vba_project: bytes | str | Path | None = None,
                         peilperiode: str | None = None,
-                        generated_at: datetime | None = None) -> Path:
+                        generated_at: datetime | None = None,
+                        notes: Sequence[Mapping[str, str]] = ()) -> Path:
     """Write the master with the button (``.xlsm``): :func:`write_master` with the
     VBA project (bytes or a ``vbaProject.bin``; default: the one in the shipped
     ``master.xlsm``), plus the sheet ``Instellingen`` holding ``settings``."""
@@ -128,7 +134,7 @@ def write_button_master(consolidation, path: str | Path, *, settings: Mapping[st
         project_file = Path(tmp) / "vbaProject.bin"
         project_file.write_bytes(project)
         options = {"peilperiode": peilperiode, "vba_project": project_file,
-                   "generated_at": generated_at}
+                   "generated_at": generated_at, "notes": notes}
         return write_master(consolidation, path, settings=dict(settings), **options)
 
 
@@ -172,7 +178,8 @@ def _last_reported(consolidation, periods: list[str]) -> str:
 
 def _write_workbook(target: Path, consolidation, peilperiode: str, periods: list[str],
                     stamp: datetime, vba_project: str | Path | None,
-                    settings: Mapping[str, str] | None = None) -> None:
+                    settings: Mapping[str, str] | None = None,
+                    notes: Sequence[Mapping[str, str]] = ()) -> None:
     programme = consolidation.programme
     package = io.BytesIO()  # the Data sheet's rows are added on the way to ``target``
     workbook = xlsxwriter.Workbook(package, {
@@ -205,6 +212,8 @@ def _write_workbook(target: Path, consolidation, peilperiode: str, periods: list
         write_doelen(workbook, styles, programme, periods, layout)
         if settings is not None:
             write_settings_sheet(workbook, settings, styles)
+        # Last, so the sheets before it keep their positions (and VBA code names).
+        write_notes_sheet(workbook, notes, styles)
     finally:
         workbook.close()
     write_package(package, target, data_rows)

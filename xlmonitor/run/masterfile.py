@@ -111,8 +111,13 @@ def replace_master(settings: Settings, consolidation: Consolidation) -> tuple[bo
     try:
         with _vba_project(settings) as vba_project:
             _test_pause("schrijven")
+            # Both keep the analyst's explanations on the sheet Toelichting.
+            from xlmonitor.master.notes_sheet import saved_notes
+
+            notes = saved_notes(master) if master.is_file() else []
             if vba_project is None:
-                write_master(consolidation, staged, peilperiode=settings.peilperiode)
+                write_master(consolidation, staged, peilperiode=settings.peilperiode,
+                             notes=notes)
             else:
                 # The button's master keeps its VBA, button and the analyst's Instellingen.
                 from xlmonitor.master.publish import write_button_master
@@ -124,7 +129,7 @@ def replace_master(settings: Settings, consolidation: Consolidation) -> tuple[bo
                           **saved_settings(master)}
                 write_button_master(consolidation, staged, settings=values,
                                     vba_project=vba_project,
-                                    peilperiode=settings.peilperiode)
+                                    peilperiode=settings.peilperiode, notes=notes)
         if master.is_file() and _same_bytes(staged, master):
             return False, None
         fsync_file(staged)
