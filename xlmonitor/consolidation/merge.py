@@ -27,7 +27,7 @@ import pandas as pd
 
 from xlmonitor.consolidation.cache import Lookup, SubmissionCache, cache_context
 from xlmonitor.errors import UsageError
-from xlmonitor.findings import Finding, finding
+from xlmonitor.findings import Finding, finding, group_findings
 from xlmonitor.intake.read import Submission, read_submission
 from xlmonitor.periods import parse_period, period_end, period_of, periods_between
 from xlmonitor.privacy import shown_file_name
@@ -95,8 +95,11 @@ class Consolidation:
     file_findings: dict = field(default_factory=dict, repr=False)   # file name → findings
 
     def findings_frame(self) -> pd.DataFrame:
+        """The findings as the master's Validatie sheet lists them: grouped per file, sheet
+        and code into cell ranges (:func:`~xlmonitor.findings.group_findings`)."""
         return pd.DataFrame(
-            [[f.file, f.sheet, f.cell, f.code, f.severity, f.message] for f in self.findings],
+            [[f.file, f.sheet, f.cell, f.code, f.severity, f.message]
+             for f in group_findings(self.findings)],
             columns=FINDING_COLUMNS,
         )
 

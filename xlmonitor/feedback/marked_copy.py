@@ -50,7 +50,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xlmonitor import privacy
 from xlmonitor.atomic import replace_atomically
 from xlmonitor.errors import UsageError, WriteError
-from xlmonitor.findings import Finding
+from xlmonitor.findings import Finding, group_findings
 from xlmonitor.reproducible import save_workbook, utc_time
 
 __all__ = [
@@ -175,7 +175,7 @@ def write_feedback_copy(
         try:
             _mask_personal_data(workbook)
             _mark_cells(workbook, rows)
-            _add_control_sheet(workbook, source, rows, note)
+            _add_control_sheet(workbook, source, _grouped_rows(rows, mask), note)
             return _save(workbook, target, saved_at)
         except WriteError:
             raise
@@ -189,8 +189,25 @@ def write_feedback_copy(
                 row.target = None
     workbook = Workbook()
     workbook.remove(workbook.active)
-    _add_control_sheet(workbook, source, rows, note)
+    _add_control_sheet(workbook, source, _grouped_rows(rows, mask), note)
     return _save(workbook, target, saved_at)
+
+
+def _grouped_rows(rows: list[_Row], mask: Mask | None) -> list[_Row]:
+    """The Controle table's lines: ``rows`` (one per finding, each cell marked and
+    commented) grouped into cell ranges (:func:`~xlmonitor.findings.group_findings`); a
+    group links to, and sorts by, its first cell."""
+    by_finding = {id(row.finding): row for row in rows}
+    by_cell = {(r.finding.sheet, r.finding.cell, r.finding.code): r for r in rows}
+    table = []
+    for item in group_findings([row.finding for row in rows]):
+        if id(item) in by_finding:
+            table.append(by_finding[id(item)])
+            continue
+        first = by_cell[(item.sheet, item.cells[0], item.code)]
+        table.append(_Row(item, (mask or _identity)(privacy.mask_text(item.message)),
+                          first.sheet_order, first.position, first.target))
+    return table
 
 
 def _identity(text: str) -> str:

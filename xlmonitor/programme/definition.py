@@ -209,6 +209,14 @@ class Programme:
         match = difflib.get_close_matches(key, list(self._project_keys), n=1, cutoff=0.6)
         return str(self.projects.at[self._project_keys[match[0]], "naam"]) if match else None
 
+    def closest_project_code(self, text: object) -> str | None:
+        """The project code ``text`` most resembles (a mistyped code), or None."""
+        import difflib
+
+        codes = {normalise_name(code): str(code) for code in self.projects.index}
+        match = difflib.get_close_matches(normalise_name(text), list(codes), n=1, cutoff=0.6)
+        return codes[match[0]] if match else None
+
     @cached_property
     def _municipality_keys(self) -> dict[str, str]:
         keys = {}
