@@ -164,6 +164,9 @@ def test_feedback_copy_lists_ranges_and_marks_every_cell(tmp_path, programme):
     ]
     workbook = openpyxl.load_workbook(copy)
     assert workbook["Controle"]["A2"].value.startswith("1 fout, 1 waarschuwing")
+    # LibreOffice wraps no cell holding a link: the Cel column is as wide as its ranges.
+    widths = [workbook["Controle"].column_dimensions[c].width for c in "ABCD"]
+    assert widths[2] >= len("F9, C11:F20") + 1 and sum(widths) == 15 + 18 + 9 + 72
     sheet = workbook["Invoer"]
     for cell in EMPTY_CELLS:  # each cell still yellow, with its own singular comment
         assert sheet[cell].fill.fgColor.rgb.endswith(YELLOW), cell
@@ -192,3 +195,5 @@ def test_validatie_sheet_lists_ranges(tmp_path, programme):
          "in als er niets te melden is."),
     ]
     assert sheet["B3"].value == '=COUNTIF(tblBevindingen[Ernst],"waarschuwing")'
+    ranges = sheet.cell(header + 1, 3)  # wrapped at the commas in the narrow column
+    assert ranges.alignment.wrap_text and sheet.row_dimensions[ranges.row].height >= 27  # two lines

@@ -94,12 +94,16 @@ class Consolidation:
     validations: dict = field(default_factory=dict, repr=False)     # file name → Validation
     file_findings: dict = field(default_factory=dict, repr=False)   # file name → findings
 
+    def shown_findings(self) -> list[Finding]:
+        """The findings as users read them: grouped per file, sheet and code into cell ranges
+        (:func:`~xlmonitor.findings.group_findings`); count these when telling users."""
+        return group_findings(self.findings)
+
     def findings_frame(self) -> pd.DataFrame:
-        """The findings as the master's Validatie sheet lists them: grouped per file, sheet
-        and code into cell ranges (:func:`~xlmonitor.findings.group_findings`)."""
+        """:meth:`shown_findings` as the master's Validatie sheet lists them."""
         return pd.DataFrame(
             [[f.file, f.sheet, f.cell, f.code, f.severity, f.message]
-             for f in group_findings(self.findings)],
+             for f in self.shown_findings()],
             columns=FINDING_COLUMNS,
         )
 

@@ -421,6 +421,19 @@ _GRID = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 _COLUMNS = (("Ernst", 15), ("Blad", 18), ("Cel", 9), ("Melding", 72))
 _TABLE_CHARS = sum(width for _, width in _COLUMNS)
+#: The Cel column widens (and Melding narrows as much) for grouped findings' ranges, up to
+#: this: LibreOffice does not wrap a cell that holds a link, so a range list must fit.
+_WIDEST_CEL = 20
+
+
+def _widths(rows: list[_Row]) -> list[int]:
+    """Column widths of the table: :data:`_COLUMNS`, Cel as wide as its longest text."""
+    widths = [width for _, width in _COLUMNS]
+    longest = max((len(r.finding.cell) for r in rows), default=0)
+    extra = min(max(longest + 2 - widths[2], 0), _WIDEST_CEL - widths[2])
+    widths[2] += extra
+    widths[3] -= extra
+    return widths
 
 
 def _add_control_sheet(workbook: Workbook, source: Path, rows: list[_Row], note: str) -> None:
@@ -442,7 +455,8 @@ def _add_control_sheet(workbook: Workbook, source: Path, rows: list[_Row], note:
     ws.sheet_properties.tabColor = "C00000" if errors else "BF8F00"
     ws.sheet_view.showGridLines = False
 
-    for column, (_, width) in enumerate(_COLUMNS, start=1):
+    widths = _widths(rows)
+    for column, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(column)].width = width
     _text(ws.cell(1, 1), f"Controle van {privacy.shown_file_name(source.name)}").font = \
         _TITLE_FONT
@@ -471,7 +485,7 @@ def _add_control_sheet(workbook: Workbook, source: Path, rows: list[_Row], note:
         ),
     )
     for offset, row in enumerate(ordered, start=1):
-        _table_row(ws, header + offset, row)
+        _table_row(ws, header + offset, row, widths)
     last = header + len(ordered)
 
     ws.freeze_panes = ws.cell(header + 1, 1)
@@ -542,7 +556,7 @@ def _height(lines: int) -> float:
     return 15.0 * lines + 3
 
 
-def _table_row(ws: Worksheet, row: int, item: _Row) -> None:
+def _table_row(ws: Worksheet, row: int, item: _Row, widths: list[int]) -> None:
     f = item.finding
     ernst = _text(ws.cell(row, 1), _LABEL[f.is_error])
     ernst.fill = _FILL[f.is_error]
@@ -560,7 +574,6 @@ def _table_row(ws: Worksheet, row: int, item: _Row) -> None:
         cell.alignment = _WRAP_TOP
         if not cell.hyperlink and cell is not ernst:
             cell.font = _PLAIN
-    widths = [width for _, width in _COLUMNS]
     lines = max(
         _lines(str(c.value or ""), w)
         for c, w in zip((ernst, ws.cell(row, 2), cel, melding), widths, strict=True)
