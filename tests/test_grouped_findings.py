@@ -197,3 +197,8 @@ def test_validatie_sheet_lists_ranges(tmp_path, programme):
     assert sheet["B3"].value == '=COUNTIF(tblBevindingen[Ernst],"waarschuwing")'
     ranges = sheet.cell(header + 1, 3)  # wrapped at the commas in the narrow column
     assert ranges.alignment.wrap_text and sheet.row_dimensions[ranges.row].height >= 27  # two lines
+
+
+def test_the_same_cell_twice_is_no_group():
+    twice = [finding("waarde-ontbreekt", file="a.xlsx", sheet="Invoer", cell="C8")] * 2
+    assert group_findings(twice) == twice

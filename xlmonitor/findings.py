@@ -152,25 +152,23 @@ def group_findings(findings: Iterable[Finding]) -> list[Finding]:
     written). A group takes the place of its first member; a finding alone, or of a code
     without a plural template, is returned as it is. Every output (command line, the
     master's Validatie sheet, the feedback copy's Controle sheet, ``--json``) uses this."""
-    findings = list(findings)
     groups: dict[tuple, list[Finding]] = {}
-    for item in findings:
-        groups.setdefault(_group_key(item), []).append(item)
+    for index, item in enumerate(findings):
+        groups.setdefault(_group_key(item, index), []).append(item)
     grouped: list[Finding] = []
-    for item in findings:
-        members = groups[_group_key(item)]
-        if len(members) == 1:
-            grouped.append(item)
-        elif members[0] is item:
+    for members in groups.values():  # in the order of each group's first member
+        if len({m.cell for m in members}) == 1:  # alone (or the same cell twice: as it was)
+            grouped.extend(members)
+        else:
             grouped.append(_grouped(members))
     return grouped
 
 
-def _group_key(item: Finding) -> tuple:
+def _group_key(item: Finding, index: int) -> tuple:
     entry = catalogue().get(item.code)
     if entry is None or not entry.plural or not _SINGLE_CELL.fullmatch(item.cell) \
             or item.cells:
-        return (id(item),)
+        return (index,)
     shared = tuple(item.params.get(name, "") for name in _plural_fields(item.code))
     return (item.code, item.severity, item.file, item.sheet, shared)
 

@@ -257,13 +257,14 @@ def _validate(schema: pa.DataFrameSchema, frame: pd.DataFrame, sheet: str,
         if check is not None and check.name == "str_matches" and _hint(column):
             text += f"; hier hoort {_hint(column)}"
         problems.add(sheet, text, row or 0, letters[name] if row else "")
-    for (name, value), rows in duplicates.items():
+    for (name, value), rows in duplicates.items():  # one line a value, at its second cell
         rows = sorted(r for r in rows if r is not None)
-        cells = [f"{letters[name]}{r}" for r in rows]
-        for r in rows[1:]:
-            others = ", ".join(c for c in cells if c != f"{letters[name]}{r}")
-            problems.add(sheet, f"{shown(value)} staat ook in cel {others}; elke waarde in de "
-                                f"kolom '{name}' mag maar één keer voorkomen", r, letters[name])
+        if len(rows) < 2:
+            continue
+        others = [f"{letters[name]}{r}" for r in rows if r != rows[1]]
+        where = f"cel {others[0]}" if len(others) == 1 else f"de cellen {', '.join(others)}"
+        problems.add(sheet, f"{shown(value)} staat ook in {where}; elke waarde in de kolom "
+                            f"'{name}' mag maar één keer voorkomen", rows[1], letters[name])
     return frame
 
 
