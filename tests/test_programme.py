@@ -112,8 +112,108 @@ def test_broken_programme_names_sheet_and_cell(tmp_path):
     assert "Blad 'Projecten', cel E2: 'volgend jaar' is geen datum" in message
     assert "Blad 'Projecten', cel G3: 'bezig' is geen toegestane waarde" in message
     assert "Blad 'Gemeenten', cel B4: '0406' heeft niet de goede vorm" in message
-    assert "Blad 'Doelstellingen', cel C2" in message
-    # Cross-sheet checks run only when every sheet is valid on its own.
+    assert "Blad 'Doelstellingen', cel C2: -5 is kleiner dan 0" in message
+    # A target's project is checked against the projects once those are right.
+
+
+def staff_mistakes(workbook):
+    """Mistakes as staff make them, on every sheet of programma.xlsx."""
+    workbook["Programma"]["B4"] = "volgende week"            # start: not a date
+    workbook["Programma"]["B8"] = "veel"                     # max_aantal_per_kwartaal
+    workbook["Projecten"]["E3"] = "volgende week"            # start: not a date
+    workbook["Projecten"]["F4"] = workbook["Projecten"]["E4"].value.replace(year=2020)
+    workbook["Projecten"]["A5"] = "Waarde tas"               # a code with a space
+    workbook["Projecten"]["A6"] = "HOUT"                     # the code of row 4 again
+    workbook["Projecten"]["G7"] = "Loopt"                    # status with a capital
+    workbook["Projecten"]["B8"] = None                       # name left blank
+    workbook["Indicatoren"]["E3"] = "tweede"                 # order: text
+    workbook["Indicatoren"]["D4"] = "Ja"                     # kpi with a capital
+    workbook["Doelstellingen"]["C3"] = "ca. 860"             # target: text
+    workbook["Doelstellingen"]["C4"] = -520                  # target: negative
+    workbook["Doelstellingen"]["C5"] = 1200.5                # target: not whole
+    workbook["Doelstellingen"]["D6"] = "1-1-2022"            # a Dutch date as text: fine
+    workbook["Doelstellingen"]["B7"] = "plaatsingen"         # unknown indicator
+    workbook["Doelstellingen"]["A9"] = "ONBEKEND"  # unknown project: told once Projecten is right
+    workbook["Gemeenten"]["B3"] = None                       # CBS code blank
+    workbook["Gemeenten"]["B4"] = "0406"                     # CBS code without GM
+    workbook["Stoplicht"]["B2"] = "90%"                      # threshold as a percentage
+    workbook["Stoplicht"]["B3"] = "0,6"                      # decimal comma: fine
+    workbook["Stoplicht"]["A4"] = "Rood"
+    workbook["Regels"]["D2"] = "≤"                           # operator: not allowed
+    workbook["Regels"]["E3"] = "aanmelding"                  # unknown indicator
+    workbook["Regels"]["F4"] = None                          # severity blank
+    workbook["Vergrendeld"]["A2"] = "2020 Q3"                # quarter in another form
+    workbook["Vergrendeld"]["B3"] = "gisteren"               # not a date
+
+
+def test_staff_mistakes_on_every_sheet_one_dutch_line_each_at_its_cell(tmp_path, capsys):
+    from xlmonitor.cli import main
+
+    path = _broken(tmp_path, staff_mistakes)
+    assert main(["--programma", str(path), "validate", str(path)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        "xlmonitor: Het programmabestand programma.xlsx bevat 23 fout(en):",
+        "  - Blad 'Programma', cel B4: 'volgende week' bij 'start' is geen datum; vul een "
+        "datum in, zoals 1-2-2021.",
+        "  - Blad 'Programma', cel B8: 'veel' bij 'max_aantal_per_kwartaal' is geen geheel "
+        "getal van 1 of meer.",
+        "  - Blad 'Projecten', cel E3: 'volgende week' is geen datum; hier hoort een datum, "
+        "zoals 1-2-2021.",
+        "  - Blad 'Projecten', cel F4: de einddatum 17-05-2020 ligt voor de startdatum "
+        "17-05-2021 (cel E4).",
+        "  - Blad 'Projecten', cel A5: 'Waarde tas' heeft niet de goede vorm; hier hoort een "
+        "projectcode: hoofdletters, cijfers, - en _, zonder spaties (zoals ZORGSTART).",
+        "  - Blad 'Projecten', cel A6: 'HOUT' staat ook in cel A4; elke waarde in de kolom "
+        "'code' mag maar één keer voorkomen.",
+        "  - Blad 'Projecten', cel G7: 'Loopt' is geen toegestane waarde; kies uit: loopt, "
+        "bijgesteld, gestopt, afgerond, on hold, in voorbereiding.",
+        "  - Blad 'Projecten', cel B8: deze cel is leeg; hier hoort de naam van het project.",
+        "  - Blad 'Indicatoren', cel E3: 'tweede' is geen geheel getal; hier hoort een geheel "
+        "getal, zoals 1.",
+        "  - Blad 'Indicatoren', cel D4: 'Ja' is geen toegestane waarde; kies uit: ja, nee.",
+        "  - Blad 'Doelstellingen', cel C3: 'ca. 860' is geen geheel getal; hier hoort een "
+        "aantal, zoals 1180.",
+        "  - Blad 'Doelstellingen', cel C4: -520 is kleiner dan 0; vul 0 of meer in.",
+        "  - Blad 'Doelstellingen', cel C5: 1200,5 is geen geheel getal; hier hoort een "
+        "aantal, zoals 1180.",
+        "  - Blad 'Doelstellingen', cel B7: 'plaatsingen' is geen toegestane waarde; kies uit: "
+        "aanmeldingen, gestarte_trajecten, afgeronde_scholing, bemiddeld_naar_werk.",
+        "  - Blad 'Gemeenten', cel B3: deze cel is leeg; hier hoort de CBS-code: GM en vier "
+        "cijfers (zoals GM0402).",
+        "  - Blad 'Gemeenten', cel B4: '0406' heeft niet de goede vorm; hier hoort de "
+        "CBS-code: GM en vier cijfers (zoals GM0402).",
+        "  - Blad 'Stoplicht', cel B2: '90%' is geen getal; hier hoort een deel van 1, zoals "
+        "0,9 voor 90%.",
+        "  - Blad 'Stoplicht', cel A4: 'Rood' is geen toegestane waarde; kies uit: groen, "
+        "oranje, rood.",
+        "  - Blad 'Regels', cel D2: '≤' is geen toegestane waarde; kies uit: <=, <, >=, >, "
+        "==, !=.",
+        "  - Blad 'Regels', cel E3: 'aanmelding' noemt een onbekende indicator (aanmelding); "
+        "gebruik aanmeldingen, gestarte_trajecten, afgeronde_scholing, bemiddeld_naar_werk.",
+        "  - Blad 'Regels', cel F4: deze cel is leeg; hier hoort een van: fout, waarschuwing.",
+        "  - Blad 'Vergrendeld', cel A2: '2020 Q3' heeft niet de goede vorm; hier hoort een "
+        "kwartaal, zoals 2020-Q3.",
+        "  - Blad 'Vergrendeld', cel B3: 'gisteren' is geen datum; hier hoort een datum, "
+        "zoals 1-2-2021.",
+    ]
+    text = "\n".join(lines)
+    for internal in ("Schema", "dtype", "Error", "coerce", "int64", "isin(", "str_matches",
+                     "None", "nan", "NaT"):
+        assert internal not in text
+    cells = [line.split(":")[0] for line in lines[1:]]
+    assert len(cells) == len(set(cells))  # one line per cell
+
+
+def test_dutch_spellings_of_dates_and_numbers_are_read(tmp_path):
+    def edit(workbook):
+        workbook["Doelstellingen"]["D6"] = "1-1-2022"
+        workbook["Stoplicht"]["B3"] = "0,6"
+        workbook["Doelstellingen"]["C2"] = "1.180"
+
+    programme = load_programme(_broken(tmp_path, edit))
+    assert sorted(programme.thresholds["vanaf"]) == [0, 0.6, 0.8]
+    assert programme.target("", "gestarte_trajecten", date(2021, 1, 1)) == 1180
 
 
 def test_unknown_project_in_targets(tmp_path):
@@ -164,5 +264,6 @@ def test_plausibility_bound_setting(tmp_path, programme, value, expected):
 @pytest.mark.parametrize("value", ["veel", 0, -5, 12.5])
 def test_bad_plausibility_bound_names_the_setting(tmp_path, value):
     message = _errors(_broken(tmp_path, _bound(value)))
-    assert f"Blad 'Programma': '{value}' bij 'max_aantal_per_kwartaal' is geen geheel getal " \
-           "van 1 of meer." in message
+    shown = f"'{value}'" if isinstance(value, str) else str(value).replace(".", ",")
+    assert f"Blad 'Programma', cel B8: {shown} bij 'max_aantal_per_kwartaal' is geen geheel " \
+           "getal van 1 of meer." in message

@@ -48,6 +48,7 @@ def cmd_template(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    from xlmonitor.findings import group_findings
     from xlmonitor.intake.read import read_submission
     from xlmonitor.validation.checks import validate_submission
 
@@ -68,17 +69,19 @@ def cmd_validate(args) -> int:
                 write_feedback_copy(result.submission.path, result.findings,
                                     Path(args.feedback))
     if args.json:
-        print(json.dumps([f.as_dict() for f in findings], ensure_ascii=False, indent=2))
+        print(json.dumps([f.as_dict() for r in results for f in group_findings(r.findings)],
+                         ensure_ascii=False, indent=2))
     else:
         from xlmonitor.privacy import shown_file_name
 
         for result in results:
-            errors = sum(f.is_error for f in result.findings)
-            warnings = len(result.findings) - errors
+            shown = group_findings(result.findings)
+            errors = sum(f.is_error for f in shown)
+            warnings = len(shown) - errors
             verdict = "afgekeurd" if errors else "goedgekeurd"
             print(f"{shown_file_name(result.submission.name)}: {verdict} ({errors} fout(en), "
                   f"{warnings} waarschuwing(en))")
-            for f in result.findings:
+            for f in shown:
                 print(f"  - [{f.severity}] {f.message}")
     return EXIT_FINDINGS if any(f.is_error for f in findings) else EXIT_OK
 

@@ -7,12 +7,19 @@ melding). ``detail`` is English, for developers, and never shown to municipal st
 ``file`` is the file's name as xlmonitor shows it: personal data in it (a colleague naming the
 file after a client's BSN) is masked (:func:`xlmonitor.privacy.shown_file_name`), here and in
 the message. The real name stays with the submission (``Submission.path``).
+
+What users read is grouped (:func:`group_findings`): findings of one code in the same file and
+sheet become one finding over a range of cells ("Cellen C12:F20 (blad Invoer) zijn leeg"),
+worded by the catalogue's plural template (``meervoud``). A grouped finding keeps its
+individual cells in ``cells``, so a feedback copy still marks every one.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 import string
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from importlib import resources
@@ -34,15 +41,21 @@ class Finding:
     cell: str = ""
     detail: str = ""
     params: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    #: The single cells a grouped finding stands for (``cell`` is then their ranges, e.g.
+    #: ``C12:F20, H5``); empty for an ungrouped finding.
+    cells: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def is_error(self) -> bool:
         return self.severity == ERROR
 
-    def as_dict(self) -> dict[str, str]:
-        """The stable JSON shape: file, sheet, cell, code, severity, message."""
-        data = asdict(self)
+    def as_dict(self) -> dict[str, object]:
+        """The stable JSON shape: file, sheet, cell, code, severity, message, detail and
+        ``cells``, the single cells (one for an ungrouped finding at a cell, none for a
+        finding about the whole file or sheet)."""
+        data: dict[str, object] = asdict(self)
         data.pop("params")
+        data["cells"] = list(self.cells) if self.cells else [self.cell] if self.cell else []
         return data
 
     def key(self) -> tuple[str, str, str]:
@@ -55,6 +68,7 @@ class CatalogueEntry:
     severity: str
     title: str
     template: str
+    plural: str = ""  # the template for a group of cells; empty: never grouped
 
 
 @cache
@@ -66,7 +80,8 @@ def catalogue(path: str | None = None) -> dict[str, CatalogueEntry]:
         text = Path(path).read_text("utf-8-sig")
     rows = csv.DictReader(text.splitlines())
     return {
-        row["code"]: CatalogueEntry(row["code"], row["ernst"], row["titel"], row["melding"])
+        row["code"]: CatalogueEntry(row["code"], row["ernst"], row["titel"], row["melding"],
+                                    row.get("meervoud") or "")
         for row in rows
     }
 
@@ -119,3 +134,144 @@ def mask_finding(item: Finding) -> Finding:
             params == item.params:
         return item
     return replace(item, file=file, message=message, detail=detail, params=params)
+
+
+# -- grouping what users read ----------------------------------------------------------------
+
+_SINGLE_CELL = re.compile(r"([A-Z]{1,3})([1-9][0-9]*)")
+#: What a plural template says of the group as a whole (every other field it names must be
+#: the same for all members).
+_GROUP_FIELDS = frozenset({"cells", "count", "values"})
+
+
+def group_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """``findings`` as users read them: findings of one code, severity, file and sheet at
+    single cells, whose other parameters agree, become one finding over their cells, worded
+    by the code's plural template (``meervoud`` in the catalogue: ``{cells}`` is the cells
+    as rectangular A1 ranges, ``{count}`` their number, ``{values}`` the distinct values
+    written). A group takes the place of its first member; a finding alone, or of a code
+    without a plural template, is returned as it is. Every output (command line, the
+    master's Validatie sheet, the feedback copy's Controle sheet, ``--json``) uses this."""
+    groups: dict[tuple, list[Finding]] = {}
+    for index, item in enumerate(findings):
+        groups.setdefault(_group_key(item, index), []).append(item)
+    grouped: list[Finding] = []
+    for members in groups.values():  # in the order of each group's first member
+        if len({m.cell for m in members}) == 1:  # alone (or the same cell twice: as it was)
+            grouped.extend(members)
+        else:
+            grouped.append(_grouped(members))
+    return grouped
+
+
+def _group_key(item: Finding, index: int) -> tuple:
+    entry = catalogue().get(item.code)
+    if entry is None or not entry.plural or not _SINGLE_CELL.fullmatch(item.cell) \
+            or item.cells:
+        return (index,)
+    shared = tuple(item.params.get(name, "") for name in _plural_fields(item.code))
+    return (item.code, item.severity, item.file, item.sheet, shared)
+
+
+@cache
+def _plural_fields(code: str) -> tuple[str, ...]:
+    """The fields of ``code``'s plural template that its members must share."""
+    names = (name for _, name, _, _ in string.Formatter().parse(catalogue()[code].plural))
+    return tuple(sorted({n for n in names if n} - _GROUP_FIELDS))
+
+
+def _grouped(members: list[Finding]) -> Finding:
+    first = members[0]
+    cells = tuple(sorted(dict.fromkeys(m.cell for m in members), key=_position))
+    shown = cell_ranges(cells)
+    values = list(dict.fromkeys(m.params.get("value", "") for m in members))
+    params = _Blank({k: v for k, v in first.params.items() if k not in ("cell", "value")})
+    params.update(cells=f"{shown} (blad {first.sheet})" if first.sheet else shown,
+                  count=str(len(cells)), values=", ".join(f"'{v}'" for v in values if v))
+    message = string.Formatter().vformat(catalogue()[first.code].plural, (), params)
+    details = list(dict.fromkeys(m.detail for m in members if m.detail))
+    detail = f"{len(members)} findings grouped" + (f"; first: {details[0]}" if details else "")
+    return replace(first, message=message, cell=shown, detail=detail,
+                   params=dict(params), cells=cells)
+
+
+def _position(cell: str) -> tuple[int, int]:
+    """``C12`` → (12, 3): 1-based row and column."""
+    letters, number = _SINGLE_CELL.fullmatch(cell).groups()  # type: ignore[union-attr]
+    column = 0
+    for letter in letters:
+        column = column * 26 + ord(letter) - 64
+    return int(number), column
+
+
+def _letters(column: int) -> str:
+    letters = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def cell_ranges(cells: Iterable[str]) -> str:
+    """Single A1 cells as a comma list of rectangular ranges, each cell in exactly one, in
+    reading order: ``C12 D12 C13 D13 F20`` → ``C12:D13, F20``. Two ways, the one with fewer
+    ranges wins (rows on a tie): row by row, a run of cells joins the same run in the rows
+    below (blank project rows are one range), or, from each first cell not yet covered, the
+    largest rectangle (blank columns are one range)."""
+    positions = {_position(c) for c in cells}
+    ranges = min((_row_runs(positions), _largest_rectangles(positions)), key=len)
+    return ", ".join(start if start == end else f"{start}:{end}"
+                     for start, end in (
+                         (f"{_letters(c0)}{r0}", f"{_letters(c1)}{r1}")
+                         for r0, c0, r1, c1 in sorted(ranges)))
+
+
+def _runs(columns: list[int]) -> list[tuple[int, int]]:
+    """(first, last) of each unbroken run of sorted ``columns``."""
+    runs: list[tuple[int, int]] = []
+    for column in columns:
+        if runs and runs[-1][1] == column - 1:
+            runs[-1] = (runs[-1][0], column)
+        else:
+            runs.append((column, column))
+    return runs
+
+
+def _row_runs(positions: set[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
+    """(top, left, bottom, right): each row's runs, a run stacked on the same run in the
+    row above."""
+    by_row: dict[int, list[int]] = {}
+    for row, column in sorted(positions):
+        by_row.setdefault(row, []).append(column)
+    tops: dict[tuple[int, int], int] = {}  # run → its top row, while the rows continue it
+    found, previous = [], 0
+    for row in sorted(by_row):
+        runs = set(_runs(by_row[row]))
+        for run in list(tops):
+            if run not in runs or row != previous + 1:
+                found.append((tops.pop(run), run[0], previous, run[1]))
+        for run in runs:
+            tops.setdefault(run, row)
+        previous = row
+    return found + [(top, run[0], previous, run[1]) for run, top in tops.items()]
+
+
+def _largest_rectangles(positions: set[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
+    """(top, left, bottom, right): from each first cell not yet covered, in reading order,
+    the largest rectangle of cells not yet covered (the widest of equal ones)."""
+    left = set(positions)
+    found = []
+    for row, column in sorted(positions):
+        if (row, column) not in left:
+            continue
+        best, width = (row, column), 0
+        while (row, column + width) in left:
+            width += 1
+            bottom = row
+            while all((bottom + 1, c) in left for c in range(column, column + width)):
+                bottom += 1
+            if (bottom - row + 1) * width >= (best[0] - row + 1) * (best[1] - column + 1):
+                best = (bottom, column + width - 1)
+        left -= {(r, c) for r in range(row, best[0] + 1) for c in range(column, best[1] + 1)}
+        found.append((row, column, *best))
+    return found

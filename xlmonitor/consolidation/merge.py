@@ -26,7 +26,7 @@ from xlmonitor.consolidation.register import (
     status_matrix,
 )
 from xlmonitor.errors import UsageError
-from xlmonitor.findings import Finding, finding
+from xlmonitor.findings import Finding, finding, group_findings
 from xlmonitor.intake.read import read_submission
 from xlmonitor.intake.submission import Submission
 from xlmonitor.periods import period_end
@@ -78,9 +78,16 @@ class Consolidation:
     validations: dict = field(default_factory=dict, repr=False)     # file name → Validation
     file_findings: dict = field(default_factory=dict, repr=False)   # file name → findings
 
+    def shown_findings(self) -> list[Finding]:
+        """The findings as users read them: grouped per file, sheet and code into cell ranges
+        (:func:`~xlmonitor.findings.group_findings`); count these when telling users."""
+        return group_findings(self.findings)
+
     def findings_frame(self) -> pd.DataFrame:
+        """:meth:`shown_findings` as the master's Validatie sheet lists them."""
         return pd.DataFrame(
-            [[f.file, f.sheet, f.cell, f.code, f.severity, f.message] for f in self.findings],
+            [[f.file, f.sheet, f.cell, f.code, f.severity, f.message]
+             for f in self.shown_findings()],
             columns=FINDING_COLUMNS,
         )
 

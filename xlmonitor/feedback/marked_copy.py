@@ -50,7 +50,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xlmonitor import privacy
 from xlmonitor.atomic import replace_atomically
 from xlmonitor.errors import UsageError, WriteError
-from xlmonitor.findings import Finding
+from xlmonitor.findings import Finding, group_findings
 from xlmonitor.reproducible import save_workbook, utc_time
 
 __all__ = [
@@ -196,7 +196,7 @@ def write_feedback_copy(
         try:
             _mask_personal_data(workbook)
             _mark_cells(workbook, rows)
-            _add_control_sheet(workbook, source, rows, note)
+            _add_control_sheet(workbook, source, _grouped_rows(rows, mask), note)
             return _save(workbook, target, saved_at)
         except WriteError:
             raise
@@ -210,8 +210,25 @@ def write_feedback_copy(
                 row.target = None
     workbook = Workbook()
     workbook.remove(workbook.active)
-    _add_control_sheet(workbook, source, rows, note)
+    _add_control_sheet(workbook, source, _grouped_rows(rows, mask), note)
     return _save(workbook, target, saved_at)
+
+
+def _grouped_rows(rows: list[_Row], mask: Mask | None) -> list[_Row]:
+    """The Controle table's lines: ``rows`` (one per finding, each cell marked and
+    commented) grouped into cell ranges (:func:`~xlmonitor.findings.group_findings`); a
+    group links to, and sorts by, its first cell."""
+    by_finding = {id(row.finding): row for row in rows}
+    by_cell = {(r.finding.sheet, r.finding.cell, r.finding.code): r for r in rows}
+    table = []
+    for item in group_findings([row.finding for row in rows]):
+        if id(item) in by_finding:
+            table.append(by_finding[id(item)])
+            continue
+        first = by_cell[(item.sheet, item.cells[0], item.code)]
+        table.append(_Row(item, (mask or _identity)(privacy.mask_text(item.message)),
+                          first.sheet_order, first.position, first.target))
+    return table
 
 
 def _identity(text: str) -> str:
@@ -425,6 +442,19 @@ _GRID = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 _COLUMNS = (("Ernst", 15), ("Blad", 18), ("Cel", 9), ("Melding", 72))
 _TABLE_CHARS = sum(width for _, width in _COLUMNS)
+#: The Cel column widens (and Melding narrows as much) for grouped findings' ranges, up to
+#: this: LibreOffice does not wrap a cell that holds a link, so a range list must fit.
+_WIDEST_CEL = 20
+
+
+def _widths(rows: list[_Row]) -> list[int]:
+    """Column widths of the table: :data:`_COLUMNS`, Cel as wide as its longest text."""
+    widths = [width for _, width in _COLUMNS]
+    longest = max((len(r.finding.cell) for r in rows), default=0)
+    extra = min(max(longest + 2 - widths[2], 0), _WIDEST_CEL - widths[2])
+    widths[2] += extra
+    widths[3] -= extra
+    return widths
 
 
 def _add_control_sheet(workbook: Workbook, source: Path, rows: list[_Row], note: str) -> None:
@@ -446,7 +476,8 @@ def _add_control_sheet(workbook: Workbook, source: Path, rows: list[_Row], note:
     ws.sheet_properties.tabColor = "C00000" if errors else "BF8F00"
     ws.sheet_view.showGridLines = False
 
-    for column, (_, width) in enumerate(_COLUMNS, start=1):
+    widths = _widths(rows)
+    for column, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(column)].width = width
     _text(ws.cell(1, 1), f"Controle van {privacy.shown_file_name(source.name)}").font = \
         _TITLE_FONT
@@ -475,7 +506,7 @@ def _add_control_sheet(workbook: Workbook, source: Path, rows: list[_Row], note:
         ),
     )
     for offset, row in enumerate(ordered, start=1):
-        _table_row(ws, header + offset, row)
+        _table_row(ws, header + offset, row, widths)
     last = header + len(ordered)
 
     ws.freeze_panes = ws.cell(header + 1, 1)
@@ -546,7 +577,7 @@ def _height(lines: int) -> float:
     return 15.0 * lines + 3
 
 
-def _table_row(ws: Worksheet, row: int, item: _Row) -> None:
+def _table_row(ws: Worksheet, row: int, item: _Row, widths: list[int]) -> None:
     f = item.finding
     ernst = _text(ws.cell(row, 1), _LABEL[f.is_error])
     ernst.fill = _FILL[f.is_error]
@@ -564,7 +595,6 @@ def _table_row(ws: Worksheet, row: int, item: _Row) -> None:
         cell.alignment = _WRAP_TOP
         if not cell.hyperlink and cell is not ernst:
             cell.font = _PLAIN
-    widths = [width for _, width in _COLUMNS]
     lines = max(
         _lines(str(c.value or ""), w)
         for c, w in zip((ernst, ws.cell(row, 2), cel, melding), widths, strict=True)

@@ -384,7 +384,8 @@ class _Reader:
                    blad=self.sheet, project_tekst=written or None,
                    cel_project=a1(r, code_column if name is None and code is not None
                                   else name_column),
-                   _code=as_text(code), _r=r)
+                   _code=as_text(code), _code_cell=a1(r, code_column) if code is not None
+                   and name is not None else "", _r=r)
         return row
 
     def _set(self, row: dict, field_name: str, r: int, c: int | None) -> None:
@@ -396,8 +397,10 @@ class _Reader:
             row.setdefault("_cells", []).append((r, c))
 
     def _project_code(self, row: dict) -> str | None:
-        return self.programme.project_code(row["_code"]) or \
-            self.programme.project_code(row["project_tekst"])
+        """The row's project: by its name when the name is a programme project (a code
+        overtyped beside it is reported by :meth:`_code_and_name`), else by its code."""
+        return self.programme.project_code(row["project_tekst"]) or \
+            self.programme.project_code(row["_code"])
 
     def _is_total(self, row: dict) -> bool:
         key = header_key(row["project_tekst"] or "")
@@ -499,9 +502,37 @@ class _Reader:
                 self._set(row, "toelichting", r, self.column("toelichting"))
 
     # -- finishing ----------------------------------------------------------------------
+    def _code_and_name(self, row: dict) -> None:
+        """A project code that disagrees with the known project named beside it (the
+        template's code overtyped on an unprotected sheet): ``projectcode-ander-project``
+        (an error) when the code is another project's, whose row the figures might have
+        been meant for; ``projectcode-onbekend`` (a warning: read by the name) when it is
+        no project's code, with a "bedoelde u" hint when it is a typo of the name's code."""
+        if not row["_code_cell"] or row["projectcode"] is None:
+            return
+        by_code = self.programme.project_code(row["_code"])
+        if by_code == row["projectcode"]:
+            return
+        name, code = self.programme.projects.at[row["projectcode"], "naam"], row["projectcode"]
+        where = dict(file=self.file, sheet=self.sheet, cell=row["_code_cell"],
+                     value=row["_code"], project=name, expected=code,
+                     other=row["cel_project"])
+        if by_code is not None:
+            self.findings.append(finding(
+                "projectcode-ander-project", **where,
+                other_project=self.programme.projects.at[by_code, "naam"],
+                detail=f"code {by_code}, name {code}"))
+            return
+        typo = self.programme.closest_project_code(row["_code"]) == code
+        self.findings.append(finding(
+            "projectcode-onbekend", **where,
+            suggestion=f" Bedoelde u '{code}'?" if typo else "",
+            detail=f"unknown code, read by the name as {code}"))
+
     def _finish(self) -> None:
         for row in self.rows:
             row["projectcode"] = self._project_code(row)
+            self._code_and_name(row)
             if row["projectcode"] is None:
                 text = row["project_tekst"] or "(leeg)"
                 suggestion = self.programme.suggest_project(text)

@@ -240,13 +240,19 @@ def _write_validatie(workbook, styles: Styles, consolidation) -> None:
     add_table(sheet, header, 0, FINDING_COLUMNS, "tblBevindingen", rows=len(findings),
               style="Table Style Light 9", styles=styles)
     widths = [44, 18, 8, 26, 13, 100]
-    message = FINDING_COLUMNS.index("Melding")
+    message, cell = FINDING_COLUMNS.index("Melding"), FINDING_COLUMNS.index("Cel")
     for r, row in enumerate(findings.itertuples(index=False), start=header + 1):
+        # Grouped findings name ranges ("F9, C11:F20"): wrapped at the commas in the narrow
+        # column, a single cell stays on one line.
+        ranges = bool(re.search(r"[:,]", str(row[cell])))
         for c, value in enumerate(row):
             if not is_missing(value):
                 write_text(sheet, r, c, str(value), styles,
-                            styles.wrap if c == message else styles.text)
+                           styles.wrap if c == message or (c == cell and ranges)
+                           else styles.text)
         height = wrapped_height([str(row[message])], [widths[message]])
+        if ranges:  # about one range a line
+            height = max(height or 0, 13.0 * (str(row[cell]).count(",") + 1) + 2)
         if height:
             sheet.set_row(r, height)
     for c, width in enumerate(widths):

@@ -1,6 +1,7 @@
 """The programme: projects, indicators, targets with validity dates, municipalities with CBS
 codes, traffic-light thresholds, validation rules and locked periods, as staff edit them in
-``workbooks/programma.xlsx``; itself checked with pandera (:mod:`.definition`). The default
+``workbooks/programma.xlsx`` (:mod:`.definition`); itself checked cell by cell against pandera
+schemas (:mod:`.check`, :mod:`.schemas`). The default
 programme is built from the council letters (:mod:`.seed`).
 """
 

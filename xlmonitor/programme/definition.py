@@ -2,9 +2,10 @@
 and locked periods.
 
 Staff edit it in ``workbooks/programma.xlsx``; :func:`load_programme` reads that workbook and
-validates every sheet with pandera (lazily: all problems at once) so a broken programme file
-gives Dutch errors naming sheet and cell, never a traceback. :func:`build_programme_workbook`
-writes the default workbook from :mod:`xlmonitor.programme.seed`.
+has every sheet checked (:mod:`.check`, against the pandera schemas of :mod:`.schemas`) so a
+broken programme file gives one Dutch line per problem naming sheet and cell, never a
+traceback. :func:`build_programme_workbook` writes the default workbook from
+:mod:`xlmonitor.programme.seed`.
 """
 
 from __future__ import annotations
@@ -19,122 +20,44 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
-import pandera.pandas as pa
-from openpyxl.utils import get_column_letter
 
 from xlmonitor.errors import ProgrammeError
 from xlmonitor.periods import parse_period, period_end, period_start
 from xlmonitor.programme import seed
+from xlmonitor.programme.check import as_count, as_date, read_and_check, settings_of
+from xlmonitor.programme.schemas import (
+    DEFAULT_MAX_COUNT,
+    INDICATOR_CODES,
+    INDICATOR_LABELS,
+    MAX_COUNT_SETTING,
+    MISSING_VALUE_STRATEGIES,
+    OPERATORS,
+    SCHEMAS,
+    SHEETS,
+    STATUSES,
+    TEMPLATE_VERSION,
+)
 
-INDICATOR_CODES = ("aanmeldingen", "gestarte_trajecten", "afgeronde_scholing",
-                   "bemiddeld_naar_werk")
-INDICATOR_LABELS = {
-    "aanmeldingen": "Aanmeldingen",
-    "gestarte_trajecten": "Gestarte trajecten",
-    "afgeronde_scholing": "Afgeronde scholing",
-    "bemiddeld_naar_werk": "Bemiddeld naar werk",
-}
-STATUSES = ("loopt", "bijgesteld", "gestopt", "afgerond", "on hold", "in voorbereiding")
-MISSING_VALUE_STRATEGIES = ("SKIP_IF_ANY_VALUE_MISSING", "SKIP_IF_ALL_VALUES_MISSING",
-                            "NEVER_SKIP")
-OPERATORS = ("<=", "<", ">=", ">", "==", "!=")
-TEMPLATE_VERSION = "1.0"
-#: Setting on the sheet Programma: the most one count (one municipality, project, indicator
-#: and quarter) may plausibly be; above it validate reports ``onwaarschijnlijk-hoog``.
-MAX_COUNT_SETTING = "max_aantal_per_kwartaal"
-#: Its value when a programme workbook has no such row (workbooks made before it existed).
-DEFAULT_MAX_COUNT = 10_000
-
-# Sheet name → ordered columns. The workbook is the contract with staff: Dutch names.
-SHEETS: dict[str, list[str]] = {
-    "Programma": ["instelling", "waarde"],
-    "Projecten": ["code", "naam", "programma", "sector", "start", "eind", "status",
-                  "stuurindicator", "aliassen"],
-    "Indicatoren": ["code", "label", "omschrijving", "kpi", "volgorde"],
-    "Doelstellingen": ["project", "indicator", "doel", "geldig_vanaf", "bron"],
-    "Gemeenten": ["naam", "cbs_code"],
-    "Stoplicht": ["kleur", "vanaf", "betekenis"],
-    "Regels": ["code", "omschrijving", "links", "operator", "rechts", "ernst", "ontbrekend",
-               "niveau", "melding"],
-    "Vergrendeld": ["periode", "vergrendeld_op", "reden"],
-}
-
-
-def _text(nullable: bool = False, **checks) -> object:
-    return pa.Field(nullable=nullable, coerce=True, **checks)
-
-
-class ProjectenSchema(pa.DataFrameModel):
-    code: str = _text(str_matches=r"^[A-Z0-9][A-Z0-9_-]*$", unique=True)
-    naam: str = _text(unique=True)
-    programma: str = _text()
-    sector: str = _text(nullable=True)
-    start: pa.DateTime = pa.Field(coerce=True)
-    eind: pa.DateTime = pa.Field(coerce=True)
-    status: str = _text(isin=list(STATUSES))
-    stuurindicator: str = _text(nullable=True, isin=[*INDICATOR_CODES, ""])
-    aliassen: str = _text(nullable=True)
-
-    @pa.dataframe_check(error="eind ligt voor start")
-    @classmethod
-    def end_after_start(cls, df: pd.DataFrame) -> pd.Series:
-        return df["eind"] >= df["start"]
-
-
-class IndicatorenSchema(pa.DataFrameModel):
-    code: str = _text(isin=list(INDICATOR_CODES), unique=True)
-    label: str = _text()
-    omschrijving: str = _text(nullable=True)
-    kpi: str = _text(isin=["ja", "nee"])
-    volgorde: int = pa.Field(coerce=True, ge=0)
-
-
-class DoelstellingenSchema(pa.DataFrameModel):
-    project: str = _text(nullable=True)
-    indicator: str = _text(isin=list(INDICATOR_CODES))
-    doel: int = pa.Field(coerce=True, ge=0)
-    geldig_vanaf: pa.DateTime = pa.Field(coerce=True)
-    bron: str = _text(nullable=True)
-
-
-class GemeentenSchema(pa.DataFrameModel):
-    naam: str = _text(unique=True)
-    cbs_code: str = _text(str_matches=r"^GM\d{4}$", unique=True)
-
-
-class StoplichtSchema(pa.DataFrameModel):
-    kleur: str = _text(isin=["groen", "oranje", "rood"], unique=True)
-    vanaf: float = pa.Field(coerce=True, ge=0, le=10)
-    betekenis: str = _text(nullable=True)
-
-
-class RegelsSchema(pa.DataFrameModel):
-    code: str = _text(str_matches=r"^[a-z0-9]+(-[a-z0-9]+)*$", unique=True)
-    omschrijving: str = _text()
-    links: str = _text()
-    operator: str = _text(isin=list(OPERATORS))
-    rechts: str = _text()
-    ernst: str = _text(isin=["fout", "waarschuwing"])
-    ontbrekend: str = _text(isin=list(MISSING_VALUE_STRATEGIES))
-    niveau: str = _text(isin=["rij", "cumulatief"])
-    melding: str = _text()
-
-
-class VergrendeldSchema(pa.DataFrameModel):
-    periode: str = _text(str_matches=r"^\d{4}-Q[1-4]$")
-    vergrendeld_op: pa.DateTime = pa.Field(coerce=True)
-    reden: str = _text(nullable=True)
-
-
-SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
-    "Projecten": ProjectenSchema,
-    "Indicatoren": IndicatorenSchema,
-    "Doelstellingen": DoelstellingenSchema,
-    "Gemeenten": GemeentenSchema,
-    "Stoplicht": StoplichtSchema,
-    "Regels": RegelsSchema,
-    "Vergrendeld": VergrendeldSchema,
-}
+__all__ = [  # the declarations of .schemas too, where the other stages have always found them
+    "DEFAULT_MAX_COUNT",
+    "INDICATOR_CODES",
+    "INDICATOR_LABELS",
+    "MAX_COUNT_SETTING",
+    "MISSING_VALUE_STRATEGIES",
+    "OPERATORS",
+    "SCHEMAS",
+    "SHEETS",
+    "STATUSES",
+    "TEMPLATE_VERSION",
+    "Programme",
+    "build_programme_workbook",
+    "default_programme_path",
+    "load_programme",
+    "normalise_name",
+    "period_bounds_text",
+    "seed_tables",
+    "validate_period",
+]
 
 
 def normalise_name(text: object) -> str:
@@ -209,6 +132,14 @@ class Programme:
         match = difflib.get_close_matches(key, list(self._project_keys), n=1, cutoff=0.6)
         return str(self.projects.at[self._project_keys[match[0]], "naam"]) if match else None
 
+    def closest_project_code(self, text: object) -> str | None:
+        """The project code ``text`` most resembles (a mistyped code), or None."""
+        import difflib
+
+        codes = {normalise_name(code): str(code) for code in self.projects.index}
+        match = difflib.get_close_matches(normalise_name(text), list(codes), n=1, cutoff=0.6)
+        return codes[match[0]] if match else None
+
     @cached_property
     def _municipality_keys(self) -> dict[str, str]:
         keys = {}
@@ -240,7 +171,7 @@ class Programme:
     def max_count(self) -> int:
         """Upper plausibility bound of one quarter's count (setting
         ``max_aantal_per_kwartaal``; :data:`DEFAULT_MAX_COUNT` when the workbook has none)."""
-        return _as_count(self.settings.get(MAX_COUNT_SETTING)) or DEFAULT_MAX_COUNT
+        return as_count(self.settings.get(MAX_COUNT_SETTING)) or DEFAULT_MAX_COUNT
 
     def active_projects(self, period: str) -> pd.DataFrame:
         """Projects running at some moment in ``period`` (those ended or on hold excluded)."""
@@ -295,21 +226,10 @@ def load_programme(path: str | Path | None = None) -> Programme:
         raise ProgrammeError(
             f"Programmabestand {path.name} kan niet worden gelezen ({type(exc).__name__})."
         ) from exc
-    problems: list[str] = []
-    frames: dict[str, pd.DataFrame] = {}
     try:
-        for sheet, columns in SHEETS.items():
-            frame = _read_sheet(workbook, sheet, columns, path.name, problems)
-            if frame is None:
-                continue
-            schema = SCHEMAS.get(sheet)
-            if schema is not None:
-                frame = _validate(schema, frame, sheet, columns, path.name, problems)
-            frames[sheet] = frame
+        frames, problems = read_and_check(workbook, path.name)
     finally:
         workbook.close()
-    if not problems:
-        _cross_checks(frames, path.name, problems)
     if problems:
         listed = "\n".join(f"  - {p}" for p in problems[:30])
         more = f"\n  … en nog {len(problems) - 30} meer" if len(problems) > 30 else ""
@@ -319,151 +239,14 @@ def load_programme(path: str | Path | None = None) -> Programme:
     return _assemble(frames, str(path), hashlib.sha256(data).hexdigest())
 
 
-def _read_sheet(workbook, sheet: str, columns: list[str], file_name: str,
-                problems: list[str]) -> pd.DataFrame | None:
-    if sheet not in workbook.sheetnames:
-        problems.append(f"{file_name}: het blad '{sheet}' ontbreekt.")
-        return None
-    rows = list(workbook[sheet].iter_rows(values_only=True))
-    header = [str(v).strip().lower() if v is not None else "" for v in (rows[0] if rows else [])]
-    missing = [c for c in columns if c not in header]
-    for column in missing:
-        problems.append(f"Blad '{sheet}', rij 1: de kolom '{column}' ontbreekt.")
-    if missing:
-        return None
-    positions = [header.index(c) for c in columns]
-    records = []
-    excel_rows = []
-    for number, row in enumerate(rows[1:], start=2):
-        values = [row[p] if p < len(row) else None for p in positions]
-        values = [v.strip() if isinstance(v, str) else v for v in values]
-        values = [None if v == "" else v for v in values]
-        if all(v is None for v in values):
-            continue
-        records.append(values)
-        excel_rows.append(number)
-    frame = pd.DataFrame(records, columns=columns, index=excel_rows, dtype=object)
-    frame.attrs["letters"] = {c: get_column_letter(p + 1)
-                              for c, p in zip(columns, positions, strict=True)}
-    return frame
-
-
-_CHECK_TEXT = [
-    ("not_nullable", "is leeg; vul hier iets in"),
-    ("field_uniqueness", "'{value}' komt vaker voor in deze kolom; elke waarde mag maar één keer"),
-    ("unique", "'{value}' komt vaker voor in deze kolom; elke waarde mag maar één keer"),
-    ("coerce_dtype('datetime", "'{value}' is geen datum; schrijf een datum als 2021-02-01"),
-    ("coerce_dtype('int", "'{value}' is geen geheel getal"),
-    ("coerce_dtype('float", "'{value}' is geen getal"),
-    ("dtype('datetime", "'{value}' is geen datum; schrijf een datum als 2021-02-01"),
-    ("isin", "'{value}' is geen toegestane waarde; kies uit: {allowed}"),
-    ("str_matches", "'{value}' heeft niet de goede vorm"),
-    ("greater_than_or_equal_to", "'{value}' is te klein (minimaal 0)"),
-    ("less_than_or_equal_to", "'{value}' is te groot"),
-    ("eind ligt voor start", "de einddatum ligt voor de startdatum"),
-]
-
-
-def _validate(schema, frame, sheet, columns, file_name, problems):
-    try:
-        return schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as errors:
-        cases = errors.failure_cases
-        letters = frame.attrs["letters"]
-        for case in cases.itertuples():
-            check = str(case.check)
-            if check != "not_nullable" and _is_blank(case.failure_case):
-                continue  # already reported as an empty cell
-            column = case.column if isinstance(case.column, str) else None
-            text = next((t for key, t in _CHECK_TEXT if check.startswith(key) or key in check),
-                        f"voldoet niet aan {check}")
-            allowed = ""
-            if check.startswith("isin"):
-                allowed = ", ".join(re.findall(r"'([^']*)'", check)) or "—"
-            text = text.format(value=case.failure_case, allowed=allowed)
-            index = case.index
-            if column in letters and index is not None and not pd.isna(index):
-                where = f"cel {letters[column]}{int(index)}"
-            elif index is not None and not pd.isna(index):
-                where = f"rij {int(index)}"
-            else:
-                where = f"kolom '{column}'" if column else "blad"
-            problems.append(f"Blad '{sheet}', {where}: {text}.")
-        return frame
-
-
-def _is_blank(value: object) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value)) or value == "None"
-
-
-def _cross_checks(frames: dict[str, pd.DataFrame], file_name: str, problems: list[str]) -> None:
-    codes = set(frames["Projecten"]["code"])
-    targets = frames["Doelstellingen"]
-    letter = targets.attrs.get("letters", {}).get("project", "A")
-    for row, project in targets["project"].items():
-        if project is not None and not pd.isna(project) and project not in codes:
-            problems.append(f"Blad 'Doelstellingen', cel {letter}{row}: project '{project}' "
-                            "staat niet op het blad 'Projecten'.")
-    duplicated = targets.assign(project=targets["project"].fillna("")).duplicated(
-        ["project", "indicator", "geldig_vanaf"], keep="first")
-    for row in targets.index[duplicated]:
-        problems.append(f"Blad 'Doelstellingen', rij {row}: dezelfde doelstelling staat er "
-                        "twee keer (project, indicator en geldig_vanaf gelijk).")
-    settings = _settings(frames["Programma"])
-    for key in ("naam", "start", "eind"):
-        if settings.get(key) in (None, ""):
-            problems.append(f"Blad 'Programma': de instelling '{key}' ontbreekt.")
-    for key in ("start", "eind"):
-        if settings.get(key) not in (None, "") and _as_date(settings[key]) is None:
-            problems.append(f"Blad 'Programma': '{settings[key]}' bij '{key}' is geen datum.")
-    bound = settings.get(MAX_COUNT_SETTING)
-    if bound not in (None, "") and _as_count(bound) is None:
-        problems.append(f"Blad 'Programma': '{bound}' bij '{MAX_COUNT_SETTING}' is geen geheel "
-                        "getal van 1 of meer.")
-    rules = frames["Regels"]
-    for row, rule in rules.iterrows():
-        for side in ("links", "rechts"):
-            unknown = [t for t in re.findall(r"[a-z_]+", str(rule[side]))
-                       if t not in INDICATOR_CODES]
-            if unknown:
-                problems.append(f"Blad 'Regels', rij {row}: '{rule[side]}' noemt een onbekende "
-                                f"indicator ({', '.join(unknown)}).")
-
-
-def _as_date(value: object) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return datetime.strptime(str(value).strip()[:10], "%Y-%m-%d").date()
-    except ValueError:
-        return None
-
-
-def _as_count(value: object) -> int | None:
-    """A whole number of 1 or more, as typed in a setting (``10000``, ``10.000``), or None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str) and re.fullmatch(r"\d{1,3}(\.\d{3})+|\d+", value.strip()):
-        value = int(value.strip().replace(".", ""))  # Dutch thousands: 10.000
-    return value if isinstance(value, int) and value >= 1 else None
-
-
 def _dates(series: pd.Series) -> pd.Series:
     return series.map(lambda v: pd.Timestamp(v).date())
 
 
-def _settings(frame: pd.DataFrame) -> dict[str, object]:
-    return dict(zip(frame["instelling"], frame["waarde"], strict=True))
-
-
 def _assemble(frames: dict[str, pd.DataFrame], source: str, digest: str) -> Programme:
-    settings = _settings(frames["Programma"])
-    settings["start"] = _as_date(settings["start"])
-    settings["eind"] = _as_date(settings["eind"])
+    settings = settings_of(frames["Programma"])
+    settings["start"] = as_date(settings["start"])
+    settings["eind"] = as_date(settings["eind"])
     projects = frames["Projecten"].copy()
     projects["start"] = _dates(projects["start"])
     projects["eind"] = _dates(projects["eind"])
