@@ -156,7 +156,9 @@ _CELL_OPEN = re.compile(rb"<(?:\w+:)?c\b([^>]*?)>")
 _CELL_CLOSE = re.compile(rb"</(?:\w+:)?c>")
 _MAX_CELL_HEAD = 4096  # bytes searched back from a formula for its cell's start tag
 _FORMULA_XML = re.compile(rb"<(?:\w+:)?f\b")
-_VALUE_XML = re.compile(rb"<(?:\w+:)?v>")
+# A cached result: <v>…</v> with something in it. openpyxl with lxml writes <v></v> for a
+# formula it cannot calculate (without lxml it writes no <v>); calamine reads both as empty.
+_VALUE_XML = re.compile(rb"<(?:\w+:)?v>[^<]")
 _CELL_REF = re.compile(rb'<(?:\w+:)?(?:c|row)\b[^>]*?\br="([A-Z]{0,3})(\d+)"')
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="(?:[A-Z]+\d+:)?([A-Z]{1,3})(\d+)"')
 
