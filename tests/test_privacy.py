@@ -165,6 +165,9 @@ def test_a_bsn_anywhere_is_an_error(files, programme):
     assert sorted(personal) == [("Invoer", "C10", "fout"), ("Invoer", "G9", "fout"),
                                 ("Invoer", "J3", "fout"), ("Notities", "C4", "fout"),
                                 ("_xlmonitor", "D1", "fout")]
+    assert [(f.severity, f.params["place"]) for f in validation.findings
+            if f.code == "persoonsgegevens-elders"] == [
+        ("fout", "de documenteigenschap Titel (Bestand > Info)")]
     assert "*****6782" in next(f.message for f in validation.findings if f.cell == "G9")
     # every message and detail masked, also of other findings quoting the cell
     assert any(f.code == "geen-geheel-getal" and "*****2333" in f.message
