@@ -3,11 +3,14 @@
 What counts (DESIGN.md, "Never"):
 
 * a **BSN** (burgerservicenummer) anywhere in a submission — any cell of any sheet, hidden
-  ones too, as text (``123456782``, ``1234.56.782``, ``123 456 782``) or stored as a number
-  (Excel drops a leading zero, so a number of eight digits counts, zero-padded) — that passes
-  the eleven-test: 9·d1 + 8·d2 + … + 2·d8 − d9 is a multiple of 11 and not 0. One in eleven
-  random nine-digit numbers passes; no count in a quarterly report has nine digits, so every
-  hit is worth an error (``persoonsgegevens``, ``fout``);
+  ones too, and every other place a person can type text (notes, sheet names, names, headers,
+  properties, ...: :mod:`xlmonitor.intake.hiding_places`) — as text (``123456782``,
+  ``1234.56.782``, ``123 456 782``, ``123-456-782``) or stored as a number (Excel drops a
+  leading zero, so a number of eight digits counts, zero-padded) that passes the eleven-test:
+  9·d1 + 8·d2 + … + 2·d8 − d9 is a multiple of 11 and not 0. An error (``persoonsgegevens``,
+  ``fout``), except where the precision rules (:func:`judge_number`, :func:`judge_text`) say
+  the digits are plainly an amount (no finding) or may be one (a warning that asks,
+  ``persoonsgegevens-vraag``): one in eleven nine-digit amounts passes the eleven-test;
 * an **e-mail address** or a **Dutch phone number** (06-12345678, 035 123 4567,
   +31 (0)6 1234 5678) in a remark (``persoonsgegevens``, ``waarschuwing``).
 
@@ -18,7 +21,8 @@ data (a colleague naming the file after a client) is shown masked everywhere
 (:func:`shown_file_name`) and reported (``persoonsgegevens-bestandsnaam``).
 
 Scanning is cheap: the strings of a sheet are joined and searched with one regular expression
-(C speed); only numbers between 10,000,000 and 999,999,999 are tested one by one.
+(C speed) only when a nine-digit shape is there at all; only numbers between 10,000,000 and
+999,999,999 are tested one by one, and only those that pass ask for their number format.
 """
 
 from __future__ import annotations
@@ -72,9 +76,16 @@ class Hit:
     question: str = ""
 
 
-def _may_hold_bsn(text: str) -> bool:
-    shape = text.encode("utf-8", "surrogatepass").translate(_SHAPE)
+def _may_hold_bsn(text: str | bytes) -> bool:
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    shape = data.translate(_SHAPE)
     return any(candidate in shape for candidate in _SHAPES)
+
+
+def may_hold_bsn(text: str | bytes) -> bool:
+    """Whether nine digits in a spelling a BSN can have are there at all (C speed: a cheap
+    look before anything is parsed)."""
+    return _may_hold_bsn(text)
 
 
 def is_bsn(digits: str) -> bool:
