@@ -191,6 +191,15 @@ def _names(take: _Bsns) -> list[Label]:
     workbook.define_name("Invoer!Nummer", f"={int(digits)}")
     labels.append(Label(name, "positief", "naam", "getal", "", "", masked(digits), digits))
     workbook.close()
+    # Regression: the only BSN of the file in an XML attribute (a name's name), which a look
+    # at the part's text alone missed.
+    name = "bsn-alleen-in-een-attribuut.xlsx"
+    workbook = _book(name)
+    workbook.add_worksheet("Invoer").write_string(0, 0, "Project")
+    digits = take()
+    workbook.define_name(f"Klant_{digits}", "=Invoer!$A$1")
+    labels.append(Label(name, "positief", "naam", "aaneen", "", "", masked(digits), digits))
+    workbook.close()
     return labels
 
 
@@ -393,7 +402,8 @@ def _negatives() -> list[Label]:
 # -- conversions ------------------------------------------------------------------------------
 
 CONVERTED = ("bsn-in-cellen", "bsn-in-notities", "bsn-in-bladnamen", "bsn-in-kop-en-voettekst",
-             "bsn-in-documenteigenschappen", "bedragen", "nummers-die-geen-bsn-zijn")
+             "bsn-in-documenteigenschappen", "bsn-in-namen", "bsn-in-gegevensvalidatie",
+             "bedragen", "nummers-die-geen-bsn-zijn")
 
 
 def _converted(labels: list[Label]) -> list[Label]:
@@ -415,7 +425,7 @@ def _converted(labels: list[Label]) -> list[Label]:
                     continue
                 copy = Label(**{**asdict(label), "file": target.name})
                 if ext == "xls" and label.place not in ("cel", "bladnaam") or \
-                        ext == "ods" and label.place == "kop-voettekst":
+                        ext == "ods" and label.place in ("kop-voettekst", "validatie"):
                     copy.sheet, copy.cell = "", ""  # where these are, the file cannot tell
                 result.append(copy)
     return result

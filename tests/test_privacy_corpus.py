@@ -111,7 +111,8 @@ def _raw_values() -> set[str]:
                                   "bsn-in-kop-en-voettekst.xlsx", "bsn-in-namen.xlsx",
                                   "bsn-in-gegevensvalidatie.xlsx", "bsn-in-cellen.xlsx",
                                   "bsn-in-documenteigenschappen.xlsx",
-                                  "bsn-in-tekstvak-en-grafiek.xlsx"])
+                                  "bsn-in-tekstvak-en-grafiek.xlsx",
+                                  "bsn-alleen-in-een-attribuut.xlsx"])
 def test_the_feedback_copy_never_repeats_a_bsn(name, findings, programme, tmp_path):
     source = CORPUS / name
     validation = validate_submission(read_submission(source, programme), programme)

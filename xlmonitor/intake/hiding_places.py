@@ -200,8 +200,9 @@ def _ooxml_places(book: WorkbookFile) -> list[Hit]:
 
 
 def _may_hold(xml: bytes) -> bool:
-    """Nine digits in the part's text (tags taken out: a note's runs join up)."""
-    return may_hold_bsn(_TAG.sub(b"", xml))
+    """Nine digits in the part, attributes included (names, titles), or in its text with the
+    tags taken out (a note's formatting runs join up)."""
+    return may_hold_bsn(xml) or may_hold_bsn(_TAG.sub(b"", xml))
 
 
 def _related(book: WorkbookFile, member: str) -> list[tuple[str, str]]:
@@ -341,33 +342,52 @@ def _text_of(xml: bytes) -> str:
 # -- ods ---------------------------------------------------------------------------------------
 
 def _ods_places(book: WorkbookFile) -> list[Hit]:
+    """Every place but the cells of an ods: notes and shapes of each sheet, names and
+    validations (content.xml), headers and footers (styles.xml), properties (meta.xml)."""
+    content, styles, meta = (_parsed(book, member) for member in ("content.xml", "styles.xml",
+                                                                   "meta.xml"))
     hits = []
-    try:
-        content = ElementTree.fromstring(book.part("content.xml"))
-    except Exception:
-        content = None
     if content is not None:
         for table in content.iter(f"{{{_TABLE}}}table"):
             hits += _ods_sheet(table)
         hits += _ods_names_and_validations(content)
-    for member, place in (("meta.xml", ""), ("styles.xml", "de kop- of voettekst")):
-        try:
-            root = ElementTree.fromstring(book.part(member))
-        except Exception:
-            continue
-        if place:
-            for el in root.iter():
-                if el.tag.rsplit("}", 1)[-1] in ("header", "footer", "header-left",
-                                                "footer-left", "header-first", "footer-first"):
-                    hits += [Hit(BSN, "", "", masked, place=f"{place} (Opmaak > Pagina)")
-                             for masked in find_bsns_in_text("\x00".join(el.itertext()))]
-            continue
-        for el in root.iter():
-            local = el.tag.rsplit("}", 1)[-1]
-            if el is not root and not len(el):
-                user = el.get(f"{{{_NS_META}}}name")
-                hits += _property_hits(user or PROPERTY_NAMES.get(local, local), el.text or "",
-                                       bool(user))
+    if styles is not None:
+        hits += _ods_headers_and_footers(styles)
+    if meta is not None:
+        hits += _ods_properties(meta)
+    return hits
+
+
+def _parsed(book: WorkbookFile, member: str):
+    xml = book.part(member)
+    if not _may_hold(xml):
+        return None
+    try:
+        return ElementTree.fromstring(xml)
+    except Exception:  # a damaged part: calamine reports the file if it matters
+        return None
+
+
+def _ods_headers_and_footers(styles) -> list[Hit]:
+    """Page styles' headers and footers (not per sheet: a page style serves many)."""
+    hits = []
+    for el in styles.iter():
+        if el.tag.rsplit("}", 1)[-1] in ("header", "footer", "header-left", "footer-left",
+                                         "header-first", "footer-first"):
+            hits += [Hit(BSN, "", "", masked, place="de kop- of voettekst (Opmaak > Pagina)")
+                     for masked in find_bsns_in_text("\x00".join(el.itertext()))]
+    return hits
+
+
+def _ods_properties(meta) -> list[Hit]:
+    """meta.xml: title, subject, keywords, description, ... and user-defined properties."""
+    hits = []
+    for el in meta.iter():
+        local = el.tag.rsplit("}", 1)[-1]
+        if el is not meta and not len(el):
+            user = el.get(f"{{{_NS_META}}}name")
+            hits += _property_hits(user or PROPERTY_NAMES.get(local, local), el.text or "",
+                                   bool(user))
     return hits
 
 
@@ -460,8 +480,9 @@ def _ods_names_and_validations(content) -> list[Hit]:
             hits += [Hit(BSN, "", "", masked,
                          place=f"de naam '{name}' (Blad > Benoemde bereiken)")
                      for masked in find_bsns_in_text(text)]
-        elif local == "content-validation":
-            text = "\x00".join([*el.attrib.values(), *el.itertext()])
+        elif local == "content-validation":  # the condition (a list), messages and titles
+            text = "\x00".join(chain.from_iterable([*sub.attrib.values(), sub.text or ""]
+                                                   for sub in el.iter()))
             hits += [Hit(BSN, "", "", masked, place="een gegevensvalidatie (Gegevens > "
                                                      "Geldigheid)")
                      for masked in find_bsns_in_text(text)]
