@@ -8,7 +8,7 @@ and everywhere else a colleague may have typed one. What is reached, per format:
 =========================  =================================  ==================================
 place                      xlsx / xlsm (the zip's XML)         ods (the zip's XML)
 =========================  =================================  ==================================
-cell values                calamine + number formats           calamine (no number formats)
+cell values                calamine + number formats           calamine + value types, styles
 sheet names (all states)   ``xl/workbook.xml``                 calamine
 cell notes                 ``xl/comments*.xml`` (at the cell)  ``office:annotation`` (at the cell)
 threaded comments          ``xl/threadedComments/*.xml``       (ods has notes only)
@@ -19,11 +19,15 @@ data-validation messages   ``dataValidation`` (+ x14 ext)      ``content-validat
 text boxes, shapes, charts every other XML part (text only)    ``draw:`` shapes on a sheet
 =========================  =================================  ==================================
 
-An .xls is an OLE file calamine reads only the cells and sheet names of: its other text (notes,
+An .xls is an OLE file calamine reads only the cells and sheet names of: its number formats
+come from the BIFF records (:func:`_xls_number_formats`, olefile), its other text (notes,
 headers, names, document properties) is reached by scanning the raw bytes, as 8-bit and as
 UTF-16 text, for nine digits that pass the eleven-test and are not in a cell or sheet name; such
 a hit cannot say where it is ("elders in het bestand"). Not covered: VBA code (a macro is
 reported by ``macro-aanwezig``), embedded objects and images.
+
+Only BSNs are looked for outside cells; e-mail addresses and phone numbers are reported in
+remarks only (and masked everywhere in the feedback copy).
 
 Numbers stored in XML (a chart's cached values ``<c:v>``, a pivot cache's ``v="..."``
 attributes) are copies of cells and are not scanned twice; a cell's own value is calamine's.
