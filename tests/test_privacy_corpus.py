@@ -122,3 +122,17 @@ def test_the_feedback_copy_never_repeats_a_bsn(name, findings, programme, tmp_pa
     leaked = [raw for raw in _raw_values() if raw in text]
     assert not leaked
     assert "Persoonsgegevens zijn in deze kopie onherkenbaar gemaakt" in text
+
+
+def test_a_sheet_named_after_a_client_is_renamed_shown_and_listed(programme, tmp_path):
+    import openpyxl
+
+    source = CORPUS / "bsn-in-bladnamen.xlsx"
+    validation = validate_submission(read_submission(source, programme), programme)
+    workbook = openpyxl.load_workbook(write_feedback_copy(source, validation.findings, tmp_path))
+    renamed = [ws for ws in workbook.worksheets if "xxxxx" in ws.title]
+    assert len(renamed) == 4 and all(ws.sheet_state == "visible" for ws in renamed)
+    control = workbook["Controle"]
+    listed = {control.cell(row, 2).value: control.cell(row, 2).hyperlink.location
+              for row in range(1, control.max_row + 1) if control.cell(row, 2).hyperlink}
+    assert listed == {ws.title: f"'{ws.title}'!A1" for ws in renamed}

@@ -112,6 +112,7 @@ class _Row:
     sheet_order: int = 10**6
     position: tuple[int, int] = (0, 0)
     target: str | None = None  # internal link location, e.g. "'Invoer'!D12"
+    renamed_sheet: str = ""  # the copy's name of a sheet named after personal data
 
 
 def feedback_path(source: Path, outdir: Path) -> Path:
@@ -275,6 +276,9 @@ def _mark_cells(workbook: Workbook, rows: list[_Row], renamed: dict[str, Workshe
             if f.sheet else None
         if ws is None:
             continue
+        if renamed.get(f.sheet) is ws:  # the Blad column names the tab as the copy shows it
+            row.renamed_sheet = ws.title
+            ws.sheet_state = "visible"  # a hidden sheet named after a client: show where
         row.sheet_order = order[ws.title]
         ref = _clean_ref(f.cell)
         if ref is None:  # a sheet-level finding (missing column, ...): link to the sheet
@@ -516,7 +520,7 @@ def _table_row(ws: Worksheet, row: int, item: _Row) -> None:
     ernst = _text(ws.cell(row, 1), _LABEL[f.is_error])
     ernst.fill = _FILL[f.is_error]
     ernst.font = Font(name=_FONT_NAME, bold=True, color=_FONT_COLOUR[f.is_error])
-    _text(ws.cell(row, 2), f.sheet or "(hele bestand)")
+    _text(ws.cell(row, 2), item.renamed_sheet or f.sheet or "(hele bestand)")
     cel = _text(ws.cell(row, 3), f.cell)
     melding = _text(ws.cell(row, 4), item.message)
     if item.target:
