@@ -29,6 +29,9 @@ reported by ``macro-aanwezig``), embedded objects and images.
 Only BSNs are looked for outside cells; e-mail addresses and phone numbers are reported in
 remarks only (and masked everywhere in the feedback copy).
 
+A part over :data:`MAX_PARSED_BYTES`, or one that does not parse, is scanned as text instead
+(its hits name the part, not the place).
+
 Numbers stored in XML (a chart's cached values ``<c:v>``, a pivot cache's ``v="..."``
 attributes) are copies of cells and are not scanned twice; a cell's own value is calamine's.
 """
@@ -94,6 +97,17 @@ _ODS_VALUE_TYPES = {"currency": "€ #,##0", "percentage": "0%", "date": "d-m-yy
                     "time": "h:mm"}
 
 
+#: A part larger than this is never parsed into a tree in this process (a hostile 100 MB part
+#: would take gigabytes): it is scanned as text, and its hits say the part, not the place.
+MAX_PARSED_BYTES = 16 * 2**20
+
+
+def _tree(xml: bytes):
+    if len(xml) > MAX_PARSED_BYTES:
+        raise ValueError(f"part of {len(xml)} bytes: scanned as text")
+    return ElementTree.fromstring(xml)
+
+
 def find_personal_data(book: WorkbookFile, sheets: list[Sheet]) -> list[Hit]:
     """Every BSN in the workbook, masked: cells first (sheet by sheet), then the other
     places. Never raises for a damaged part: what cannot be parsed is scanned as text."""
@@ -106,7 +120,7 @@ def find_personal_data(book: WorkbookFile, sheets: list[Sheet]) -> list[Hit]:
     if book.is_ooxml:
         hits += _ooxml_places(book)
     elif book.archive is not None:
-        hits += _ods_places(book)
+        hits += _ods_places(book, sheets)
     else:
         hits += _binary_places(book, sheets)
     return list(dict.fromkeys(hits))
@@ -147,8 +161,8 @@ class _NumberFormats:
                     self._by_sheet = _xls_number_formats(self.book.data)
                 else:
                     self._by_sheet = _ods_number_formats(
-                        ElementTree.fromstring(self.book.part("content.xml")),
-                        ElementTree.fromstring(self.book.part("styles.xml") or b"<x/>"))
+                        _tree(self.book.part("content.xml")),
+                        _tree(self.book.part("styles.xml") or b"<x/>"))
             except Exception:  # a damaged part: formats unknown, nothing excused
                 self._by_sheet = {}
         return self._by_sheet
@@ -157,7 +171,7 @@ class _NumberFormats:
         if self._by_style is None:
             self._by_style = []
             try:
-                root = ElementTree.fromstring(self.book.part("xl/styles.xml"))
+                root = _tree(self.book.part("xl/styles.xml"))
             except Exception:  # no or a damaged styles part: formats unknown, nothing excused
                 return self._by_style
             custom = {int(el.get("numFmtId", -1)): el.get("formatCode") or ""
@@ -213,7 +227,7 @@ def _related(book: WorkbookFile, member: str) -> list[tuple[str, str]]:
     """(relationship type, zip member) of the parts ``member`` refers to."""
     path = PurePosixPath(member)
     try:
-        rels = ElementTree.fromstring(book.part(f"{path.parent}/_rels/{path.name}.rels"))
+        rels = _tree(book.part(f"{path.parent}/_rels/{path.name}.rels"))
     except Exception:  # no relationships
         return []
     result = []
@@ -244,9 +258,9 @@ def _workbook_names(book: WorkbookFile) -> list[Hit]:
     if not _may_hold(xml):
         return []
     try:
-        root = ElementTree.fromstring(xml)
-    except Exception:
-        return []
+        root = _tree(xml)
+    except Exception:  # too large or damaged: its text, attributes too
+        return _raw_hits(xml, "xl/workbook.xml", set())
     hits = []
     for el in root.iter(f"{_MAIN}definedName"):
         name = el.get("name") or ""
@@ -265,8 +279,9 @@ def _properties(book: WorkbookFile) -> list[Hit]:
         if not _may_hold(xml):
             continue
         try:
-            root = ElementTree.fromstring(xml)
-        except Exception:
+            root = _tree(xml)
+        except Exception:  # too large or damaged: its text, attributes too
+            hits += _raw_hits(xml, member, set())
             continue
         for el in root:
             local = el.tag.rsplit("}", 1)[-1]
@@ -318,7 +333,7 @@ def _validations(sheet: str, xml: bytes) -> list[Hit]:
 def _notes(book: WorkbookFile, sheet: str, member: str, what: str) -> list[Hit]:
     """Legacy notes (``notitie``) or threaded comments (``opmerking``) at their cells."""
     try:
-        root = ElementTree.fromstring(book.part(member))
+        root = _tree(book.part(member))
     except Exception:
         return _part_text(book, member, f"een {what} op blad '{sheet}'", sheet)
     hits = []
@@ -345,31 +360,30 @@ def _text_of(xml: bytes) -> str:
 
 # -- ods ---------------------------------------------------------------------------------------
 
-def _ods_places(book: WorkbookFile) -> list[Hit]:
+def _ods_places(book: WorkbookFile, sheets: list[Sheet]) -> list[Hit]:
     """Every place but the cells of an ods: notes and shapes of each sheet, names and
     validations (content.xml), headers and footers (styles.xml), properties (meta.xml)."""
-    content, styles, meta = (_parsed(book, member) for member in ("content.xml", "styles.xml",
-                                                                   "meta.xml"))
     hits = []
-    if content is not None:
-        for table in content.iter(f"{{{_TABLE}}}table"):
-            hits += _ods_sheet(table)
-        hits += _ods_names_and_validations(content)
-    if styles is not None:
-        hits += _ods_headers_and_footers(styles)
-    if meta is not None:
-        hits += _ods_properties(meta)
+    for member, read in (("content.xml", _ods_content), ("styles.xml", _ods_headers_and_footers),
+                         ("meta.xml", _ods_properties)):
+        xml = book.part(member)
+        if not _may_hold(xml):
+            continue
+        try:
+            root = _tree(xml)
+        except Exception:  # too large or damaged: its text minus what the cells hold
+            hits += _raw_hits(xml, member, _cell_digits(sheets) if member == "content.xml"
+                              else set())
+            continue
+        hits += read(root)
     return hits
 
 
-def _parsed(book: WorkbookFile, member: str):
-    xml = book.part(member)
-    if not _may_hold(xml):
-        return None
-    try:
-        return ElementTree.fromstring(xml)
-    except Exception:  # a damaged part: calamine reports the file if it matters
-        return None
+def _ods_content(content) -> list[Hit]:
+    hits = []
+    for table in content.iter(f"{{{_TABLE}}}table"):
+        hits += _ods_sheet(table)
+    return hits + _ods_names_and_validations(content)
 
 
 def _ods_headers_and_footers(styles) -> list[Hit]:
@@ -555,10 +569,33 @@ def _long_string(body: bytes) -> str:
 
 # -- xls (OLE): the raw bytes --------------------------------------------------------------------
 
+def _cell_digits(sheets: list[Sheet]) -> set[str]:
+    """The nine digits of every BSN in the cells (text and numbers) and sheet names: a scan of
+    raw bytes leaves these out, they are reported at their cells."""
+    known = set()
+    for sheet in sheets:
+        texts = [sheet.name]
+        for row in sheet.grid:
+            for value in row:
+                if isinstance(value, str):
+                    texts.append(value)
+                elif isinstance(value, (int, float)) and not isinstance(value, bool) and \
+                        10_000_000 <= value <= 999_999_999 and value == int(value):
+                    texts.append(f"{int(value):09d}")
+        known.update(bsn_digits_in_text("\x00".join(texts)))
+    return known
+
+
+def _raw_hits(xml: bytes, member: str, known: set[str]) -> list[Hit]:
+    """A part too large (or too damaged) to parse: its text, attributes included, as is."""
+    text = html.unescape(xml.decode("utf-8", "replace"))
+    return [Hit(BSN, "", "", mask_bsn(digits), place=f"een onderdeel van het bestand ({member})")
+            for digits in dict.fromkeys(bsn_digits_in_text(text)) if digits not in known]
+
+
 def _binary_places(book: WorkbookFile, sheets: list[Sheet]) -> list[Hit]:
     """BSNs in an .xls outside its cells and sheet names: its text as 8-bit and UTF-16."""
-    known = {digits for sheet in sheets for digits in bsn_digits_in_text("\x00".join(
-        [sheet.name, *(v for row in sheet.grid for v in row if isinstance(v, str))]))}
+    known = _cell_digits(sheets)
     data = book.data
     found = []
     for text in (data.decode("latin-1"), data.decode("utf-16-le", "replace"),
