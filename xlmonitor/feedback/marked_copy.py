@@ -258,9 +258,9 @@ def _open_source(source: Path) -> tuple[Workbook | None, str]:
 
 def _masked_note(places: list[str]) -> str:
     listed = places[0] if len(places) == 1 else f"{', '.join(places[:-1])} en {places[-1]}"
-    return (f"Persoonsgegevens zijn in deze kopie onherkenbaar gemaakt ({listed}): er staat "
-            "bijvoorbeeld *****6782 in plaats van een burgerservicenummer. In uw eigen bestand "
-            "staan ze nog: haal ze daar weg.")
+    return (f"Wat op persoonsgegevens lijkt, is in deze kopie onherkenbaar gemaakt ({listed}): "
+            "er staat bijvoorbeeld *****6782 in plaats van een burgerservicenummer. Uw eigen "
+            "bestand is niet veranderd; de meldingen hieronder zeggen wat u daar weghaalt.")
 
 
 def _mark_cells(workbook: Workbook, rows: list[_Row], renamed: dict[str, Worksheet]) -> None:
