@@ -143,10 +143,10 @@ def test_a_sheet_named_after_a_client_is_renamed_shown_and_listed(programme, tmp
 def test_a_part_too_large_to_parse_is_scanned_as_text(name, programme, monkeypatch):
     """A hostile 100 MB part is never parsed into a tree: its BSNs are still found, in the
     part (not at their place), and the cells' own BSNs are not reported twice."""
-    from xlmonitor.intake import hiding_places
+    from xlmonitor.intake import number_formats
 
     expected = {x.masked for x in read_labels() if x.file == name and x.place != "cel"}
-    monkeypatch.setattr(hiding_places, "MAX_PARSED_BYTES", 100)
+    monkeypatch.setattr(number_formats, "MAX_PARSED_BYTES", 100)
     hits = read_submission(CORPUS / name, programme).personal_data
     assert {hit.masked for hit in hits if hit.place} >= expected
     assert not [hit for hit in hits if hit.place and hit.masked not in expected]

@@ -2,7 +2,8 @@
 
 :func:`find_personal_data` gives :mod:`xlmonitor.intake.read` the masked
 :class:`~xlmonitor.privacy.Hit` of every BSN in the file: in the cells of every sheet (hidden
-ones too; judged with the cell's number format and header, :func:`xlmonitor.privacy.find_bsns`)
+ones too; judged with the cell's number format (:mod:`xlmonitor.intake.number_formats`) and
+header, :func:`xlmonitor.privacy.find_bsns`)
 and everywhere else a colleague may have typed one. What is reached, per format:
 
 =========================  =================================  ==================================
@@ -20,7 +21,7 @@ text boxes, shapes, charts every other XML part (text only)    ``draw:`` shapes 
 =========================  =================================  ==================================
 
 An .xls is an OLE file calamine reads only the cells and sheet names of: its number formats
-come from the BIFF records (:func:`_xls_number_formats`, olefile), its other text (notes,
+come from the BIFF records (olefile), its other text (notes,
 headers, names, document properties) is reached by scanning the raw bytes, as 8-bit and as
 UTF-16 text, for nine digits that pass the eleven-test and are not in a cell or sheet name; such
 a hit cannot say where it is ("elders in het bestand"). Not covered: VBA code (a macro is
@@ -29,8 +30,8 @@ reported by ``macro-aanwezig``), embedded objects and images.
 Only BSNs are looked for outside cells; e-mail addresses and phone numbers are reported in
 remarks only (and masked everywhere in the feedback copy).
 
-A part over :data:`MAX_PARSED_BYTES`, or one that does not parse, is scanned as text instead
-(its hits name the part, not the place).
+A part over :data:`~xlmonitor.intake.number_formats.MAX_PARSED_BYTES`, or one that does not
+parse, is scanned as text instead (its hits name the part, not the place).
 
 Numbers stored in XML (a chart's cached values ``<c:v>``, a pivot cache's ``v="..."``
 attributes) are copies of cells and are not scanned twice; a cell's own value is calamine's.
@@ -40,13 +41,10 @@ from __future__ import annotations
 
 import html
 import re
-import struct
-from collections.abc import Callable, Iterator
 from itertools import chain
 from pathlib import PurePosixPath
 
-from defusedxml import ElementTree
-
+from xlmonitor.intake.number_formats import NumberFormats, ods_cells, parse_part
 from xlmonitor.intake.workbookfile import Sheet, WorkbookFile, a1
 from xlmonitor.privacy import (
     BSN,
@@ -76,42 +74,15 @@ _TAG = re.compile(rb"<[^>]*>")
 _HEADER_FOOTER = re.compile(rb"<(?:\w+:)?headerFooter\b.*?</(?:\w+:)?headerFooter>", re.S)
 _VALIDATION = re.compile(rb"<((?:\w+:)?dataValidation)\b.*?(?:/>|</\1>)", re.S)
 _SQREF = re.compile(r"\bsqref=\"([^\"]*)\"|<(?:\w+:)?sqref>([^<]*)<")
-_CELL_STYLE = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]+\d+)\"[^>]*?\bs=\"(\d+)\"")
-_BUILTIN_FORMATS = {  # the number formats Excel does not write into styles.xml
-    0: "General", 1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 5: "$#,##0", 6: "$#,##0",
-    7: "$#,##0.00", 8: "$#,##0.00", 9: "0%", 10: "0.00%", 11: "0.00E+00", 12: "# ?/?",
-    13: "# ??/??", 14: "d-m-yyyy", 15: "d-mmm-yy", 16: "d-mmm", 17: "mmm-yy", 18: "h:mm AM/PM",
-    19: "h:mm:ss AM/PM", 20: "h:mm", 21: "h:mm:ss", 22: "d-m-yyyy h:mm", 37: "#,##0 ;(#,##0)",
-    38: "#,##0 ;[Red](#,##0)", 39: "#,##0.00;(#,##0.00)", 40: "#,##0.00;[Red](#,##0.00)",
-    41: '_-* #,##0_-', 42: '_-€ * #,##0_-', 43: '_-* #,##0.00_-', 44: '_-€ * #,##0.00_-',
-    45: "mm:ss", 46: "[h]:mm:ss", 47: "mm:ss.0", 48: "##0.0E+0", 49: "@",
-}
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 _DRAW = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
-_STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
-_NUMBER = "urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0"
-_ODS_VALUE_TYPES = {"currency": "€ #,##0", "percentage": "0%", "date": "d-m-yyyy",
-                    "time": "h:mm"}
-
-
-#: A part larger than this is never parsed into a tree in this process (a hostile 100 MB part
-#: would take gigabytes): it is scanned as text, and its hits say the part, not the place.
-MAX_PARSED_BYTES = 16 * 2**20
-
-
-def _tree(xml: bytes):
-    if len(xml) > MAX_PARSED_BYTES:
-        raise ValueError(f"part of {len(xml)} bytes: scanned as text")
-    return ElementTree.fromstring(xml)
-
-
 def find_personal_data(book: WorkbookFile, sheets: list[Sheet]) -> list[Hit]:
     """Every BSN in the workbook, masked: cells first (sheet by sheet), then the other
     places. Never raises for a damaged part: what cannot be parsed is scanned as text."""
-    formats = _NumberFormats(book)
+    formats = NumberFormats(book)
     hits = [hit for sheet in sheets
             for hit in find_bsns(sheet.name, sheet.grid, formats.of(sheet.name))]
     names = dict.fromkeys([*book.sheet_parts, *(sheet.name for sheet in sheets)])
@@ -124,63 +95,6 @@ def find_personal_data(book: WorkbookFile, sheets: list[Sheet]) -> list[Hit]:
     else:
         hits += _binary_places(book, sheets)
     return list(dict.fromkeys(hits))
-
-
-# -- cell number formats (xlsx) ----------------------------------------------------------------
-
-class _NumberFormats:
-    """A cell's number format code, read from styles.xml and the sheet's XML only when a
-    number passing the eleven-test asks for it."""
-
-    def __init__(self, book: WorkbookFile) -> None:
-        self.book = book
-        self._by_style: list[str] | None = None
-        self._by_sheet: dict[str, dict[str, str]] | None = None
-
-    def of(self, sheet: str) -> Callable[[str], str]:
-        styles: dict[str, int] | None = None
-
-        def number_format(cell: str) -> str:
-            nonlocal styles
-            if not self.book.is_ooxml:
-                return self._other().get(sheet, {}).get(cell, "")
-            if styles is None:
-                xml = self.book.part(self.book.sheet_parts.get(sheet, ("", ""))[0])
-                styles = {ref.decode(): int(s) for ref, s in _CELL_STYLE.findall(xml)}
-            index = styles.get(cell, 0)
-            by_style = self._styles()
-            return by_style[index] if index < len(by_style) else ""
-        return number_format
-
-    def _other(self) -> dict[str, dict[str, str]]:
-        """Sheet → cell → number format code of an .xls (its BIFF records), or of an ods (an
-        Excel format code saying what the cell's value type and data style say)."""
-        if self._by_sheet is None:
-            try:
-                if self.book.archive is None:
-                    self._by_sheet = _xls_number_formats(self.book.data)
-                else:
-                    self._by_sheet = _ods_number_formats(
-                        _tree(self.book.part("content.xml")),
-                        _tree(self.book.part("styles.xml") or b"<x/>"))
-            except Exception:  # a damaged part: formats unknown, nothing excused
-                self._by_sheet = {}
-        return self._by_sheet
-
-    def _styles(self) -> list[str]:
-        if self._by_style is None:
-            self._by_style = []
-            try:
-                root = _tree(self.book.part("xl/styles.xml"))
-            except Exception:  # no or a damaged styles part: formats unknown, nothing excused
-                return self._by_style
-            custom = {int(el.get("numFmtId", -1)): el.get("formatCode") or ""
-                      for el in root.iter(f"{_MAIN}numFmt")}
-            xfs = root.find(f"{_MAIN}cellXfs")
-            for xf in (xfs if xfs is not None else []):
-                number = int(xf.get("numFmtId") or 0)
-                self._by_style.append(custom.get(number, _BUILTIN_FORMATS.get(number, "")))
-        return self._by_style
 
 
 # -- xlsx / xlsm -------------------------------------------------------------------------------
@@ -227,7 +141,7 @@ def _related(book: WorkbookFile, member: str) -> list[tuple[str, str]]:
     """(relationship type, zip member) of the parts ``member`` refers to."""
     path = PurePosixPath(member)
     try:
-        rels = _tree(book.part(f"{path.parent}/_rels/{path.name}.rels"))
+        rels = parse_part(book.part(f"{path.parent}/_rels/{path.name}.rels"))
     except Exception:  # no relationships
         return []
     result = []
@@ -258,7 +172,7 @@ def _workbook_names(book: WorkbookFile) -> list[Hit]:
     if not _may_hold(xml):
         return []
     try:
-        root = _tree(xml)
+        root = parse_part(xml)
     except Exception:  # too large or damaged: its text, attributes too
         return _raw_hits(xml, "xl/workbook.xml", set())
     hits = []
@@ -279,7 +193,7 @@ def _properties(book: WorkbookFile) -> list[Hit]:
         if not _may_hold(xml):
             continue
         try:
-            root = _tree(xml)
+            root = parse_part(xml)
         except Exception:  # too large or damaged: its text, attributes too
             hits += _raw_hits(xml, member, set())
             continue
@@ -333,7 +247,7 @@ def _validations(sheet: str, xml: bytes) -> list[Hit]:
 def _notes(book: WorkbookFile, sheet: str, member: str, what: str) -> list[Hit]:
     """Legacy notes (``notitie``) or threaded comments (``opmerking``) at their cells."""
     try:
-        root = _tree(book.part(member))
+        root = parse_part(book.part(member))
     except Exception:
         return _part_text(book, member, f"een {what} op blad '{sheet}'", sheet)
     hits = []
@@ -370,7 +284,7 @@ def _ods_places(book: WorkbookFile, sheets: list[Sheet]) -> list[Hit]:
         if not _may_hold(xml):
             continue
         try:
-            root = _tree(xml)
+            root = parse_part(xml)
         except Exception:  # too large or damaged: its text minus what the cells hold
             hits += _raw_hits(xml, member, _cell_digits(sheets) if member == "content.xml"
                               else set())
@@ -416,7 +330,7 @@ def _ods_sheet(table) -> list[Hit]:
     """Notes (``office:annotation``) at their cells, and text in shapes on the sheet."""
     sheet = table.get(f"{{{_TABLE}}}name") or ""
     hits = []
-    for row_number, column, cell in _ods_cells(table):
+    for row_number, column, cell in ods_cells(table):
         for note in cell.iter(f"{{{_OFFICE}}}annotation"):
             text = "\x00".join("".join(p.itertext()) for p in note.iter(f"{{{_TEXT}}}p"))
             ref = a1(row_number, column)
@@ -430,61 +344,6 @@ def _ods_sheet(table) -> list[Hit]:
                          place=f"een tekstvak of vorm op blad '{sheet}'")
                      for masked in find_bsns_in_text("\x00".join(shape.itertext()))]
     return hits
-
-
-def _ods_cells(table) -> Iterator[tuple[int, int, object]]:
-    """(row, column, element) of every cell of an ods table, repeats counted."""
-    row_number = 0
-    for row in table.iter(f"{{{_TABLE}}}table-row"):
-        column = 0
-        for cell in row:
-            if cell.tag.rsplit("}", 1)[-1] not in ("table-cell", "covered-table-cell"):
-                continue
-            yield row_number, column, cell
-            column += int(cell.get(f"{{{_TABLE}}}number-columns-repeated") or 1)
-        row_number += int(row.get(f"{{{_TABLE}}}number-rows-repeated") or 1)
-
-
-def _ods_number_formats(content, styles) -> dict[str, dict[str, str]]:
-    """For numbers of an ods: an Excel format code per cell of each sheet, from the cell's value
-    type (currency, percentage, date, time) and its style's data style (a euro sign, decimal
-    places, grouping), which content.xml or styles.xml holds."""
-    data_styles = {}
-    for el in chain(styles.iter(), content.iter()):
-        local = el.tag.rsplit("}", 1)[-1]
-        name = el.get(f"{{{_STYLE}}}name")
-        if local.endswith("-style") and el.tag.startswith(f"{{{_NUMBER}}}") and name:
-            data_styles[name] = _ods_format_code(local, el)
-    cell_styles = {el.get(f"{{{_STYLE}}}name"): data_styles.get(
-                       el.get(f"{{{_STYLE}}}data-style-name") or "", "")
-                   for el in content.iter(f"{{{_STYLE}}}style")}
-    result: dict[str, dict[str, str]] = {}
-    for table in content.iter(f"{{{_TABLE}}}table"):
-        formats = result.setdefault(table.get(f"{{{_TABLE}}}name") or "", {})
-        for row, column, cell in _ods_cells(table):
-            kind = cell.get(f"{{{_OFFICE}}}value-type")
-            if kind in ("currency", "percentage", "date", "time"):
-                formats[a1(row, column)] = _ODS_VALUE_TYPES[kind]
-            elif kind == "float":
-                code = cell_styles.get(cell.get(f"{{{_TABLE}}}style-name"), "")
-                if code:
-                    formats[a1(row, column)] = code
-    return result
-
-
-def _ods_format_code(local: str, style) -> str:
-    if local in ("currency-style", "percentage-style", "date-style", "time-style"):
-        return _ODS_VALUE_TYPES[local.split("-")[0]]
-    if any("€" in (text.text or "") for text in style):  # "€ #,##0" written as text + number
-        return "€ #,##0"
-    number = style.find(f"{{{_NUMBER}}}number")
-    if style.find(f"{{{_NUMBER}}}scientific-number") is not None:
-        return "0.00E+00"
-    if number is None:
-        return ""
-    decimals = int(number.get(f"{{{_NUMBER}}}decimal-places") or 0)
-    grouped = number.get(f"{{{_NUMBER}}}grouping") == "true"
-    return ("#,##0" if grouped else "0") + ("." + "0" * decimals if decimals else "")
 
 
 def _ods_names_and_validations(content) -> list[Hit]:
@@ -505,66 +364,6 @@ def _ods_names_and_validations(content) -> list[Hit]:
                                                      "Geldigheid)")
                      for masked in find_bsns_in_text(text)]
     return hits
-
-
-# -- xls (OLE): number formats from the BIFF8 records ---------------------------------------------
-
-_BIFF_BOF, _BIFF_BOUNDSHEET, _BIFF_FORMAT, _BIFF_XF = 0x0809, 0x0085, 0x041E, 0x00E0
-_BIFF_CELLS, _BIFF_MULRK = (0x0203, 0x027E, 0x0006), 0x00BD  # NUMBER, RK, FORMULA; MULRK
-
-
-def _xls_number_formats(data: bytes) -> dict[str, dict[str, str]]:
-    """Sheet → cell → number format code of every number cell of an .xls: the Workbook stream's
-    FORMAT and XF records give each cell format's code, each sheet's BOF (found by its
-    BOUNDSHEET offset) starts its cells (NUMBER, RK, MULRK, FORMULA)."""
-    import olefile
-
-    with olefile.OleFileIO(data) as ole:
-        stream = ole.openstream("Workbook").read() if ole.exists("Workbook") else b""
-    formats, xfs, sheets_at = dict(_BUILTIN_FORMATS), [], {}
-    result: dict[str, dict[str, str]] = {}
-    current: dict[str, str] | None = None
-    position = 0
-    while position + 4 <= len(stream):
-        kind, size = struct.unpack_from("<HH", stream, position)
-        body = stream[position + 4:position + 4 + size]
-        if kind == _BIFF_BOF:
-            name = sheets_at.get(position)
-            current = result.setdefault(name, {}) if name is not None else None
-        elif kind == _BIFF_BOUNDSHEET and len(body) >= 8:
-            sheets_at[struct.unpack_from("<I", body)[0]] = _short_string(body[6:])
-        elif kind == _BIFF_FORMAT and len(body) >= 5:
-            formats[struct.unpack_from("<H", body)[0]] = _long_string(body[2:])
-        elif kind == _BIFF_XF and len(body) >= 4:
-            xfs.append(struct.unpack_from("<H", body, 2)[0])
-        elif current is not None and kind in _BIFF_CELLS and len(body) >= 6:
-            row, column, xf = struct.unpack_from("<HHH", body)
-            current[a1(row, column)] = _xf_format(xf, xfs, formats)
-        elif current is not None and kind == _BIFF_MULRK and len(body) >= 12:
-            row, first = struct.unpack_from("<HH", body)
-            for n in range((len(body) - 6) // 6):
-                xf = struct.unpack_from("<H", body, 4 + 6 * n)[0]
-                current[a1(row, first + n)] = _xf_format(xf, xfs, formats)
-        position += 4 + size
-    return result
-
-
-def _xf_format(xf: int, xfs: list[int], formats: dict[int, str]) -> str:
-    return formats.get(xfs[xf], "") if xf < len(xfs) else ""
-
-
-def _short_string(body: bytes) -> str:
-    """ShortXLUnicodeString: a count byte, a flags byte (bit 0: two bytes a character)."""
-    count, flags = body[0], body[1]
-    return body[2:2 + count * 2].decode("utf-16-le", "replace") if flags & 1 else \
-        body[2:2 + count].decode("latin-1")
-
-
-def _long_string(body: bytes) -> str:
-    """XLUnicodeString: a count of two bytes, a flags byte, the characters."""
-    count, flags = struct.unpack_from("<HB", body)
-    return body[3:3 + count * 2].decode("utf-16-le", "replace") if flags & 1 else \
-        body[3:3 + count].decode("latin-1")
 
 
 # -- xls (OLE): the raw bytes --------------------------------------------------------------------
