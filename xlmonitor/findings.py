@@ -126,14 +126,15 @@ def has_errors(findings: list[Finding]) -> bool:
 
 
 def mask_finding(item: Finding) -> Finding:
-    """The finding with its file name, message, detail and parameters masked."""
-    file, message, detail = shown_file_name(item.file), mask_text(item.message), \
-        mask_text(item.detail)
+    """The finding with its file name, sheet name (a sheet named after a client), message,
+    detail and parameters masked."""
+    file, sheet, message, detail = shown_file_name(item.file), mask_text(item.sheet), \
+        mask_text(item.message), mask_text(item.detail)
     params = {k: mask_text(v) for k, v in item.params.items()}
-    if file == item.file and message == item.message and detail == item.detail and \
-            params == item.params:
+    if file == item.file and sheet == item.sheet and message == item.message and \
+            detail == item.detail and params == item.params:
         return item
-    return replace(item, file=file, message=message, detail=detail, params=params)
+    return replace(item, file=file, sheet=sheet, message=message, detail=detail, params=params)
 
 
 # -- grouping what users read ----------------------------------------------------------------
