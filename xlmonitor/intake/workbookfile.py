@@ -214,8 +214,8 @@ class WorkbookFile:
             raise self._limit(f"uitgepakt is het bestand {declared // 2**20} MB groot",
                               f"declared uncompressed size {declared} bytes")
         self.archive = archive
-        if "META-INF/manifest.xml" in self._names and sniff.odf_encrypted(
-                self._read("META-INF/manifest.xml")):
+        if "META-INF/manifest.xml" in self.part_names and sniff.odf_encrypted(
+                self.part("META-INF/manifest.xml")):
             raise WorkbookRefused("bestand-versleuteld", detail="ODF manifest: encryption-data")
         if any(n.lower().endswith("vbaproject.bin") or n.startswith(("Basic/", "xl/macrosheets/"))
                for n in self.part_names):
@@ -350,11 +350,11 @@ class WorkbookFile:
         """Up to five (sheet, A1 cell, value) of cells holding an error value (``#VALUE!``),
         which calamine reads as empty; sheet and cell are "" in a .xls or .ods."""
         if self.is_ooxml:
-            return [(sheet, cell, value) for sheet, (member, state) in self._sheet_parts.items()
+            return [(sheet, cell, value) for sheet, (member, state) in self.sheet_parts.items()
                     if state == "visible"
-                    for cell, value in sniff.ooxml_error_values(self._read(member))][:5]
+                    for cell, value in sniff.ooxml_error_values(self.part(member))][:5]
         if self.archive is not None:
-            return [("", "", value) for value in sniff.odf_error_values(self._read("content.xml"))]
+            return [("", "", value) for value in sniff.odf_error_values(self.part("content.xml"))]
         return [("", "", value) for value in sniff.biff_error_values(self.data)]
 
     def formula_cells_without_value(self, sheet: str) -> set[str]:
