@@ -19,7 +19,7 @@ PACKAGE = Path(xlmonitor.__file__).resolve().parent
 #: layers; stages in one layer are independent of each other.
 LAYERS: list[tuple[str, ...]] = [
     ("errors", "periods", "atomic", "reproducible", "privacy"),
-    ("findings", "libreoffice"),
+    ("findings", "libreoffice", "texts"),
     ("programme",),
     ("template",),
     ("intake",),

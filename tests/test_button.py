@@ -446,22 +446,23 @@ def test_the_button_uses_the_nightly_cache_beside_the_master(demo, remote_book,
     book = remote_book(folder / "master.xlsm")
     assert excel.shared_cache(folder) is None
     assert not (folder / FOLDER_NAME).exists()
-    module = sys.modules["xlmonitor.consolidation.merge"]
-    real, read = module.read_submission, []
-    monkeypatch.setattr(module, "read_submission",
-                        lambda path, *a, **k: read.append(Path(path).name) or real(path, *a, **k))
     (folder / FOLDER_NAME).mkdir()
+    log = folder / "xlmonitor.log"
+    log.unlink(missing_ok=True)
     try:
         first = excel.consolideer(book, now=NOW)
-        assert read and any((folder / FOLDER_NAME).glob("*.json.gz"))
-        read.clear()
+        assert any((folder / FOLDER_NAME).glob("*.json.gz"))
         second = excel.consolideer(remote_book(folder / "master.xlsm"), now=NOW)
-        assert read == []  # every file came from the cache
     finally:
         shutil.rmtree(folder / FOLDER_NAME)
+    files = int((wanted.register["Status"] != "overgeslagen").sum())
+    # What the log tells IT: the first click read every file, the second none.
+    assert [line.split("cache: ")[1] for line in log.read_text("utf-8").splitlines()
+            if "cache: " in line] == [f"0 bestand(en) uit de cache, {files} gelezen",
+                                      f"{files} bestand(en) uit de cache, 0 gelezen"]
     for result in (first, second):
-        pd.testing.assert_frame_equal(result.data, wanted.data)
-        assert result.findings == wanted.findings
+        pd.testing.assert_frame_equal(result.consolidation.data, wanted.data)
+        assert result.consolidation.findings == wanted.findings
 
 
 def test_an_emptier_inbox_shrinks_the_tables(demo, remote_book, tmp_path, monkeypatch):
@@ -497,12 +498,24 @@ def test_a_missing_inbox_is_a_dutch_message_not_a_traceback(remote_book, tmp_pat
     assert done[0]["values"][0][0].startswith("'Niet bijgewerkt (01-08-2022 09:30)")
 
 
-def test_settings_are_read_from_the_book(remote_book, tmp_path):
+def test_settings_are_read_from_the_book(remote_book, tmp_path, monkeypatch):
     book = remote_book(MASTER)
     assert excel.read_settings(book) == {"Inbox": "inbox", "Terugkoppeling": "terugkoppeling",
                                          "Programma": "", "Python": ""}
-    resolved = excel.resolve_settings({"Inbox": "in", "Programma": r"C:\p.xlsx"}, tmp_path)
+    master = tmp_path / "master.xlsm"
+    resolved = excel.sheet_settings({"Inbox": "in", "Programma": "p.xlsx"}, master)
     assert resolved.inbox == tmp_path / "in" and resolved.feedback is None
+    assert resolved.programme == tmp_path / "p.xlsx" and resolved.master == master
+    # One settings model: the nightly job's xlmonitor.toml beside the master sets what the
+    # sheet does not (how long to wait for a run, the log); the sheet wins where both speak.
+    (tmp_path / "xlmonitor.toml").write_text(
+        'inbox = "elders"\nwacht_seconden = 7\nlog = "logs/x.log"\n', "utf-8")
+    resolved = excel.sheet_settings({"Inbox": "in"}, master)
+    assert (resolved.inbox, resolved.lock_wait, resolved.log) == (
+        tmp_path / "in", 7.0, tmp_path / "logs" / "x.log")
+    monkeypatch.chdir(tmp_path)  # a remote book has no folder: the cwd is its folder
+    clicked = excel.book_settings(book)
+    assert (clicked.master, clicked.inbox, clicked.jobs) == (master, tmp_path / "inbox", 1)
 
 
 def test_table_values_are_the_values_publish_writes(demo, tmp_path):

@@ -1,5 +1,7 @@
-"""Command line: a thin layer over the library. Dutch for users; exit codes:
-0 all good · 1 done, but findings or rejected files · 2 usage · 3 could not write."""
+"""Command line: a thin layer over the library. Dutch for users (help and argparse's own
+messages too, from the catalogue :mod:`xlmonitor.texts`); exit codes: 0 all good · 1 done,
+but a file refused by a rule (afgekeurd, vergrendeld) or an error · 2 usage · 3 could not
+write (see :mod:`xlmonitor.run.summary` for what counts)."""
 
 from __future__ import annotations
 
@@ -9,15 +11,41 @@ import sys
 from pathlib import Path
 
 from xlmonitor.errors import UsageError, XlmonitorError
+from xlmonitor.texts import dutch_argparse, text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_WRITE = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors in one Dutch line with exit code 2."""
+    """argparse in Dutch (:func:`~xlmonitor.texts.dutch_argparse` around everything it says)
+    that reports usage errors in one Dutch line with exit code 2."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        with dutch_argparse():
+            super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args, **kwargs):
+        with dutch_argparse():
+            return super().add_argument(*args, **kwargs)
+
+    def add_subparsers(self, **kwargs):
+        with dutch_argparse():
+            return super().add_subparsers(**kwargs)
+
+    def parse_known_args(self, args=None, namespace=None):
+        with dutch_argparse():
+            return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        with dutch_argparse():
+            return super().format_usage()
+
+    def format_help(self) -> str:
+        with dutch_argparse():
+            return super().format_help()
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"Ongeldige invoer: {message}. Zie 'xlmonitor --help'.")
+        raise UsageError(text("cli.ongeldig", message=message))
 
 
 def _programme(args):
@@ -47,10 +75,17 @@ def cmd_template(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    from xlmonitor.findings import use_catalogue
+
+    programme = _programme(args)
+    with use_catalogue(args.meldingen):
+        return _validate(args, programme)
+
+
+def _validate(args, programme) -> int:
     from xlmonitor.intake.read import read_submission
     from xlmonitor.validation.checks import validate_submission
 
-    programme = _programme(args)
     results = []
     for name in args.files:
         path = Path(name)
@@ -90,7 +125,7 @@ def _run_settings(args):
         feedback=getattr(args, "feedback", None), programme=args.programma,
         peilperiode=getattr(args, "peilperiode", None), lock_wait=getattr(args, "wacht", None),
         log=getattr(args, "log", None), jobs=getattr(args, "jobs", None),
-        cache=_cache_option(args))
+        cache=_cache_option(args), messages=args.meldingen)
 
 
 def cmd_consolidate(args) -> int:
@@ -224,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Werken aan Werk en Perspectief op Werk."))
     parser.add_argument("--programma", metavar="BESTAND",
                         help="programmabestand (standaard: het meegeleverde programma.xlsx)")
+    parser.add_argument("--meldingen", metavar="BESTAND",
+                        help="eigen teksten voor meldingen: rijen van messages.csv (code, "
+                             "melding) die de meegeleverde tekst vervangen")
     commands = parser.add_subparsers(dest="command", metavar="OPDRACHT", parser_class=_Parser)
 
     p = commands.add_parser("validate", help="controleer werkmappen en toon de bevindingen")
@@ -310,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"xlmonitor: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print("xlmonitor: afgebroken.", file=sys.stderr)
+        print(text("cli.afgebroken"), file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -53,7 +53,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xlmonitor.findings import Finding
+from xlmonitor.findings import Finding, catalogue_digest
 from xlmonitor.intake.read import Submission
 from xlmonitor.validation.checks import Validation
 
@@ -111,7 +111,8 @@ def cache_context(programme, layouts=None) -> str:
     parts = [f"format {FORMAT}", f"xlmonitor {_version('xlmonitor')} {_code_digest()}",
              f"pandas {pd.__version__}", f"python-calamine {_version('python-calamine')}",
              f"programme {programme.digest or _programme_digest(programme)}",
-             "layouts " + "\n".join(repr(spec) for spec in specs)]
+             "layouts " + "\n".join(repr(spec) for spec in specs),
+             f"messages {catalogue_digest()}"]  # findings are stored with their texts
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

@@ -40,6 +40,14 @@ from xlmonitor.consolidation.merge import (
     programme_periods,
 )
 from xlmonitor.errors import UsageError, WriteError
+from xlmonitor.master.contract import (
+    MATRIX_FIRST_COLUMN,
+    MATRIX_MISSING,
+    MATRIX_SHEET,
+    MATRIX_STATUSES,
+    REGISTER_STATUSES,
+    matrix_header_cell,
+)
 from xlmonitor.master.dashboard import write_dashboard, write_gemeenten
 from xlmonitor.master.datasheet import RISKY_START, add_data_sheet, write_package
 from xlmonitor.master.figures import compute_figures
@@ -52,18 +60,14 @@ __all__ = ["default_generated_at", "write_button_master", "write_master"]
 
 #: Matrix status → (fill, font). Same colours as the traffic lights: green is good, orange
 #: still to do, red needs action; a quarter that is not yet due is a quiet light grey.
-MATRIX_COLOURS: dict[str, tuple[str, str]] = {
-    "ontvangen": LIGHT_COLOURS["groen"],
-    "afgekeurd": LIGHT_COLOURS["rood"],
-    "ontbreekt": LIGHT_COLOURS["oranje"],
-    "later": ("#EDEDED", "#7F7F7F"),
-}
-MATRIX_LEGEND = {
-    "ontvangen": "verwerkt",
-    "afgekeurd": "fouten: niet verwerkt",
-    "ontbreekt": "nog niet ontvangen",
-    "later": "kwartaal nog niet aan de beurt",
-}
+MATRIX_COLOURS: dict[str, tuple[str, str]] = dict(zip(MATRIX_STATUSES, (
+    LIGHT_COLOURS["groen"], LIGHT_COLOURS["rood"], LIGHT_COLOURS["oranje"],
+    ("#EDEDED", "#7F7F7F")), strict=True))
+MATRIX_LEGEND = dict(zip(MATRIX_STATUSES, (
+    "verwerkt", "fouten: niet verwerkt", "nog niet ontvangen",
+    "kwartaal nog niet aan de beurt"), strict=True))
+#: Register status → traffic light of its cell (the rest: grey, the file does not count).
+REGISTER_LIGHTS = {"ontvangen": "groen", "afgekeurd": "rood", "in aanvoer": "oranje"}
 #: Last row (0-based) of a worksheet: conditional formats on a table column reach it, so the
 #: rows the Consolideer button adds to the table are coloured too.
 LAST_ROW = 1_048_575
@@ -286,7 +290,7 @@ def _write_inzendingen(workbook, styles: Styles, consolidation, periods: list[st
     """The municipality × period matrix (what is still missing, at a glance) over every
     quarter of ``periods`` and below it ``tblInzendingen``, one row per file. Both share the
     columns, so B… have one width."""
-    sheet = workbook.add_worksheet("Inzendingen")
+    sheet = workbook.add_worksheet(MATRIX_SHEET)
     sheet.hide_gridlines(2)
     matrix = matrix_for_periods(consolidation.matrix, periods)
     width = 16
@@ -311,13 +315,13 @@ def _write_inzendingen(workbook, styles: Styles, consolidation, periods: list[st
         sheet.write_string(2, 1 + 3 * j, status, fills[status])
         sheet.write_string(2, 2 + 3 * j, text, styles.note)
 
-    header = 4
+    header, _ = matrix_header_cell()  # column A: the sheet's first column is the names'
     sheet.set_row(header, 20)
-    sheet.write_string(header, 0, "Gemeente", styles.header)
+    sheet.write_string(header, 0, MATRIX_FIRST_COLUMN, styles.header)
     for j, period in enumerate(periods, start=1):
         sheet.write_string(header, j, period, styles.header_center)
     missing_col = len(periods) + 1
-    sheet.write_string(header, missing_col, "Ontbreekt", styles.header_right)
+    sheet.write_string(header, missing_col, MATRIX_MISSING, styles.header_right)
     cell = workbook.add_format({"align": "center", "font_size": 10, "border": 1,
                                 "border_color": "#FFFFFF"})
     for i, (municipality, statuses) in enumerate(matrix.iterrows(), start=header + 1):
@@ -371,10 +375,10 @@ def _write_inzendingen(workbook, styles: Styles, consolidation, periods: list[st
     status_col = REGISTER_COLUMNS.index("Status")
     body = (top + 1, status_col, LAST_ROW, status_col)  # rows the button adds, too
     unused = workbook.add_format({"bg_color": "#D9D9D9", "font_color": "#404040"})
-    for status, fmt in (("ontvangen", styles.lights["groen"]), ("afgekeurd", styles.lights["rood"]),
-                        ("in aanvoer", styles.lights["oranje"]),
-                        *((s, unused) for s in ("vervangen", "dubbel", "vergrendeld",
-                                                 "overgeslagen"))):
+    for status, fmt in sorted(
+            ((s, styles.lights[REGISTER_LIGHTS[s]] if s in REGISTER_LIGHTS else unused)
+             for s in REGISTER_STATUSES),
+            key=lambda item: item[0] not in REGISTER_LIGHTS):  # the lights' order first
         sheet.conditional_format(*body, {"type": "cell", "criteria": "==",
                                          "value": f'"{status}"', "format": fmt})
     sheet.freeze_panes(header + 1, 1)

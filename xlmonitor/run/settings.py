@@ -21,6 +21,9 @@ of the toml file::
     log_bewaren = 5                     # [log_backups] rotated logs kept
     taken = 2                           # [jobs] processes reading files at the same time
                                         #   (default: the number of cores)
+    meldingen = "meldingen.csv"         # [messages] your own wording of findings: rows of
+                                        #   messages.csv (code + melding/titel) replacing
+                                        #   the shipped texts (xlmonitor.findings)
     cache = true                        # [cache] keep read and checked files, so a re-run
                                         #   reads only new and changed ones: true (in
                                         #   .xlmonitor-cache next to the master), a folder, or
@@ -61,9 +64,10 @@ KEYS = {
     "log_bewaren": "log_backups",
     "taken": "jobs",
     "cache": "cache",
+    "meldingen": "messages",
 }
 _PATHS = {"inbox", "master", "feedback", "programme", "vba_project", "archive", "log",
-          "cache"}
+          "cache", "messages"}
 _INTEGERS = {"retention": 0, "log_max_bytes": 0, "log_backups": 0, "jobs": 1}  # → minimum
 _SECONDS = {"lock_wait", "settle"}
 
@@ -96,12 +100,13 @@ class Settings:
     log_backups: int = 5
     jobs: int = field(default_factory=default_jobs)
     cache: Path | bool = False  # True: .xlmonitor-cache beside the master; False: none
+    messages: Path | None = None  # CSV rewording messages.csv (xlmonitor.findings)
     source: Path | None = field(default=None, compare=False)  # the toml file, if any
 
     def __post_init__(self) -> None:
         self.inbox = Path(self.inbox)
         self.master = Path(self.master)
-        for name in ("feedback", "programme", "vba_project", "archive", "log"):
+        for name in ("feedback", "programme", "vba_project", "archive", "log", "messages"):
             value = getattr(self, name)
             if value is not None:
                 setattr(self, name, Path(value))
@@ -140,6 +145,8 @@ class Settings:
             if path is not None and path.resolve().is_relative_to(inbox):
                 raise UsageError(f"De {label} {path} ligt in de inbox {self.inbox}; xlmonitor "
                                  "schrijft nooit in de inbox. Kies een andere map.")
+        if self.messages is not None and not self.messages.is_file():
+            raise UsageError(f"Het meldingenbestand {self.messages} bestaat niet.")
         if self.peilperiode is not None and parse_period(self.peilperiode) != self.peilperiode:
             raise UsageError(f"Ongeldige peilperiode '{self.peilperiode}'. Schrijf een kwartaal "
                              "als 2021-Q3.")
