@@ -32,6 +32,10 @@ class _Parser(argparse.ArgumentParser):
         with dutch_argparse():
             return super().add_subparsers(**kwargs)
 
+    def parse_args(self, args=None, namespace=None):
+        with dutch_argparse():
+            return super().parse_args(args, namespace)
+
     def parse_known_args(self, args=None, namespace=None):
         with dutch_argparse():
             return super().parse_known_args(args, namespace)
