@@ -664,3 +664,38 @@ def test_dashboard_after_the_button_shows_the_new_quarter(soffice, new_quarter, 
         assert trend[NEW_QUARTER][f"{label} gerealiseerd"] == data[label].sum()
         assert trend["2022-Q2"][f"{label} gerealiseerd"] < data[label].sum()
         assert trend["2022-Q4"][f"{label} gerealiseerd"] == "#N/A"  # after the peildatum
+
+
+def test_publish_and_the_button_read_one_contract(demo, tmp_path):
+    """Statuses, the matrix's place and the tables the button refreshes are the contract's:
+    what publish writes there is what the button reads back."""
+    _, _, consolidation = demo
+    master = publish.write_button_master(consolidation, tmp_path / "master.xlsm", settings={})
+    book = openpyxl.load_workbook(master)
+    try:
+        sheet = book[contract.MATRIX_SHEET]
+        header = sheet[contract.MATRIX_HEADER]
+        row, column = contract.matrix_header_cell()
+        assert (header.row, header.column) == (row + 1, column + 1)
+        assert header.value == contract.MATRIX_FIRST_COLUMN
+        written = [c.value for c in sheet[header.row]]
+        assert written[written.index(contract.MATRIX_MISSING) - 1] == \
+            consolidation.periods[-1]
+        statuses = {c.value for r in sheet.iter_rows(min_row=header.row + 1,
+                                                     max_row=header.row + 7, min_col=2)
+                    for c in r if isinstance(c.value, str) and not c.value.startswith("=")}
+        assert statuses <= set(contract.MATRIX_STATUSES)
+        coloured = {rule.formula[0].strip('"') for rules in
+                    sheet.conditional_formatting for rule in rules.rules}
+        assert set(contract.MATRIX_STATUSES) | set(contract.REGISTER_STATUSES) <= coloured
+        for table, where in contract.TABLE_SHEETS.items():
+            assert table in book[where].tables
+            ref = book[where].tables[table].ref
+            first = book[where][ref.split(":")[0]]
+            headers = [c.value for c in book[where][first.row]][first.column - 1:]
+            assert headers[:len(contract.TABLES[table])] == contract.TABLES[table]
+    finally:
+        book.close()
+    assert set(publish.MATRIX_COLOURS) == set(publish.MATRIX_LEGEND) == set(
+        contract.MATRIX_STATUSES)
+    assert set(consolidation.register["Status"]) <= set(contract.REGISTER_STATUSES)

@@ -150,6 +150,30 @@ def test_a_click_while_the_nightly_run_holds_the_lock_waits_and_says_so(share, r
     assert "klaar · knop" in lines[-1]
 
 
+def test_a_click_that_waited_too_long_changes_nothing_and_says_so(share, remote_book,
+                                                                 monkeypatch):
+    (share / "xlmonitor.toml").write_text('inbox = "inbox"\nwacht_seconden = 1\n', "utf-8")
+    nightly = subprocess.Popen(
+        [sys.executable, "-m", "xlmonitor.cli", "consolidate", "-o", "master.xlsm", "--quiet"],
+        cwd=share, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "XLMONITOR_TEST_PAUZE": "schrijven:8"})
+    try:
+        assert "xlmonitor-test: pauze schrijven" in nightly.stderr.readline()
+        book, result = click(remote_book, share, monkeypatch)
+    finally:
+        nightly.communicate(timeout=120)
+    assert result is None
+    done = book.json()["actions"]
+    assert [a["func"] for a in done] == ["setValues", "alert"]
+    text, mode = alert(book)
+    assert mode == "critical"
+    assert text.startswith("Het consolideren is niet gelukt.\n\nEr loopt al een consolidatie "
+                           "van master.xlsm (gestart ")
+    assert f"proces {nightly.pid}); na 1 seconden wachten is deze verwerking gestopt" in text
+    assert done[0]["values"][0][0].startswith("'Niet bijgewerkt (01-08-2022 09:30): Er loopt")
+    assert "knop: Er loopt al een consolidatie" in log_lines(share)[-2] + log_lines(share)[-1]
+
+
 def test_a_file_being_copied_during_a_click_is_in_aanvoer(share, remote_book, monkeypatch):
     book, result = click(remote_book, share, monkeypatch)
     assert register_written(book)[ARRIVING] == "in aanvoer"
