@@ -81,8 +81,9 @@ def run_consolidation(settings: Settings, *, echo: Callable[[str], None] | None 
     """
     try:
         settings.check()
-    except XlmonitorError as error:  # a click with a wrong Instellingen sheet is logged too
-        if settings.log.parent.is_dir():
+    except XlmonitorError as error:  # a click with a wrong Instellingen sheet is logged too,
+        log_file = settings.log.resolve()  # but never into the inbox
+        if log_file.parent.is_dir() and not log_file.is_relative_to(settings.inbox.resolve()):
             with suppress(XlmonitorError), _run_log(settings) as log:
                 log.error(f"{origin}: {error}")
         raise
@@ -208,8 +209,8 @@ def _run_log(settings: Settings) -> Iterator[logging.Logger]:
         with open(path, "a", encoding="utf-8"):
             pass
     except OSError as exc:
-        raise WriteError(f"Het logbestand {path} kan niet worden geschreven "
-                         f"({exc.strerror or exc}).") from exc
+        raise WriteError(text("log.niet-schrijfbaar", path=path,
+                              reason=exc.strerror or exc)) from exc
     handler = _SharedLogHandler(path, maxBytes=settings.log_max_bytes,
                                 backupCount=settings.log_backups, encoding="utf-8", delay=True)
     handler.setFormatter(_DutchFormatter("%(asctime)s %(niveau)s [%(process)d] %(message)s",
@@ -398,7 +399,7 @@ def schedule_commands(settings: Settings, *, at: str = "02:00",
     ``cron``, ``cmd`` (a wrapper to save as ``cmd_bestand`` when the command is too long for
     schtasks) and Dutch ``toelichting``."""
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
-        raise UsageError(f"Ongeldige tijd '{at}'; schrijf bijvoorbeeld 02:00.")
+        raise UsageError(text("schedule.ongeldige-tijd", at=at))
     args = [(str(python or sys.executable), True), *_command_args(settings)]
     windows = " ".join(f'"{a}"' if is_path else a for a, is_path in args)
     wrapper = settings.master.parent.absolute() / "xlmonitor-consolideren.cmd"
@@ -414,14 +415,7 @@ def schedule_commands(settings: Settings, *, at: str = "02:00",
         "cron": f"{int(minute)} {int(hour)} * * * {cron_command}",
         "cmd": f"@echo off\r\n{windows}\r\nexit /b %ERRORLEVEL%\r\n",
         "cmd_bestand": str(wrapper),
-        "toelichting": (
-            "Gebruik UNC-paden (\\\\server\\share\\...): een geplande taak ziet geen "
-            "netwerkschijven die pas bij het aanmelden worden gekoppeld. Laat de taak draaien "
-            "onder een account met schrijfrechten op de map van de master (/RU). "
-            "Afsluitcodes: 0 goed, 1 klaar maar met afgekeurde bestanden of fouten, 2 "
-            "verkeerde instellingen, 3 niet geschreven (master geopend of een andere "
-            f"verwerking bezig; de volgende verwerking haalt het in). Log: "
-            f"{settings.log.absolute()}"),
+        "toelichting": text("schedule.toelichting", log=settings.log.absolute()),
     }
 
 

@@ -42,6 +42,7 @@ from pathlib import Path
 
 from xlmonitor.errors import UsageError
 from xlmonitor.periods import parse_period
+from xlmonitor.texts import text
 
 __all__ = ["SETTINGS_FILE_NAME", "Settings", "read_settings_file", "resolve_settings"]
 
@@ -129,27 +130,24 @@ class Settings:
     def check(self) -> None:
         """Refuse settings that could touch the inbox or cannot work; raises UsageError."""
         if not self.inbox.is_dir():
-            raise UsageError(f"De inbox-map {self.inbox} bestaat niet.")
+            raise UsageError(text("instelling.inbox-ontbreekt", inbox=self.inbox))
         if self.master.suffix.lower() not in (".xlsx", ".xlsm"):
-            raise UsageError(f"De master '{self.master.name}' moet de extensie .xlsx of .xlsm "
-                             "hebben.")
+            raise UsageError(text("instelling.master-extensie", name=self.master.name))
         if self.master.suffix.lower() == ".xlsx" and self.vba_project is not None:
-            raise UsageError(f"Een VBA-project past alleen bij een .xlsm-master, niet bij "
-                             f"'{self.master.name}'.")
+            raise UsageError(text("instelling.vba-xlsx", name=self.master.name))
         if not self.master.parent.is_dir():
-            raise UsageError(f"De map van de master, {self.master.parent}, bestaat niet.")
+            raise UsageError(text("instelling.mastermap-ontbreekt", folder=self.master.parent))
         inbox = self.inbox.resolve()
         for label, path in (("master", self.master), ("terugkoppelingsmap", self.feedback),
                             ("archiefmap", self.archive), ("logbestand", self.log),
                             ("cachemap", self.cache or None)):
             if path is not None and path.resolve().is_relative_to(inbox):
-                raise UsageError(f"De {label} {path} ligt in de inbox {self.inbox}; xlmonitor "
-                                 "schrijft nooit in de inbox. Kies een andere map.")
+                raise UsageError(text("instelling.in-inbox", label=label, path=path,
+                                      inbox=self.inbox))
         if self.messages is not None and not self.messages.is_file():
-            raise UsageError(f"Het meldingenbestand {self.messages} bestaat niet.")
+            raise UsageError(text("instelling.meldingen-ontbreekt", path=self.messages))
         if self.peilperiode is not None and parse_period(self.peilperiode) != self.peilperiode:
-            raise UsageError(f"Ongeldige peilperiode '{self.peilperiode}'. Schrijf een kwartaal "
-                             "als 2021-Q3.")
+            raise UsageError(text("cli.ongeldige-peilperiode", period=self.peilperiode))
 
 
 def read_settings_file(path: str | Path) -> dict[str, object]:
@@ -158,26 +156,27 @@ def read_settings_file(path: str | Path) -> dict[str, object]:
     try:
         raw = tomllib.loads(path.read_text("utf-8-sig"))
     except FileNotFoundError:
-        raise UsageError(f"Het instellingenbestand {path} bestaat niet.") from None
+        raise UsageError(text("instelling.bestand-ontbreekt", path=path)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"Het instellingenbestand {path} kan niet worden gelezen "
-                         f"({type(exc).__name__}).") from exc
+        raise UsageError(text("instelling.bestand-onleesbaar", path=path,
+                              reason=type(exc).__name__)) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"Het instellingenbestand {path} is geen geldige TOML ({exc}).") from exc
+        raise UsageError(text("instelling.geen-toml", path=path, reason=exc)) from exc
     names = set(KEYS.values())
     values: dict[str, object] = {}
     for key, value in raw.items():
         name = KEYS.get(key, key if key in names else None)
         if name is None:
             known = ", ".join(KEYS)
-            raise UsageError(f"Onbekende instelling '{key}' in {path}. Bekend zijn: {known}.")
+            raise UsageError(text("instelling.onbekend", key=key, path=path, known=known))
         values[name] = _convert(name, value, key, path)
     return values
 
 
 def _convert(name: str, value: object, key: str, path: Path) -> object:
     def wrong(expected: str) -> UsageError:
-        return UsageError(f"Instelling '{key}' in {path} moet {expected} zijn, niet {value!r}.")
+        return UsageError(text("instelling.verkeerd-type", key=key, path=path,
+                                expected=expected, value=repr(value)))
 
     if name == "cache" and isinstance(value, bool):
         return value
@@ -219,17 +218,14 @@ def resolve_settings(*, settings_file: str | Path | None = None, **overrides: ob
     values = read_settings_file(source) if source is not None else {}
     values.update(given)
     if values.get("master") is None and source is not None:
-        raise UsageError(f"Ongeldige invoer: geen master bekend; geef -o MASTER op of zet "
-                         f"'master' in {source}.")
+        raise UsageError(text("instelling.geen-master-in", source=source))
     if values.get("master") is None:
-        raise UsageError("Ongeldige invoer: geef de master op met -o MASTER (of in "
-                         f"{SETTINGS_FILE_NAME} via --instellingen). Zie 'xlmonitor --help'.")
+        raise UsageError(text("instelling.geen-master", file=SETTINGS_FILE_NAME))
     if values.get("inbox") is None:
-        raise UsageError("Ongeldige invoer: geef de inbox-map op (INBOX, of 'inbox' in "
-                         f"{SETTINGS_FILE_NAME}). Zie 'xlmonitor --help'.")
+        raise UsageError(text("instelling.geen-inbox", file=SETTINGS_FILE_NAME))
     for name in _SECONDS:
         if name in values and float(values[name]) < 0:  # type: ignore[arg-type]
-            raise UsageError(f"Ongeldige invoer: {name} moet 0 of meer seconden zijn.")
+            raise UsageError(text("instelling.seconden", name=name))
     return Settings(source=source, **values)  # type: ignore[arg-type]
 
 
