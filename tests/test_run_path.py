@@ -264,7 +264,7 @@ def test_a_superseded_file_does_not_change_the_exit_code(tmp_path, demo_inbox):
     os.utime(newer, (time.time() - 3600, time.time() - 3600))
     done = cli("consolidate", "inbox", "-o", "m.xlsx", cwd=tmp_path)
     assert done.returncode == 0, done.stdout
-    assert ("    - Monitor_Wijdemeren_2021-Q1.xlsx: vervangen: vervangen door de nieuwere "
+    assert ("    - Monitor_Wijdemeren_2021-Q1.xlsx: vervangen: door de nieuwere "
             f"inzending {newer.name}") in done.stdout.splitlines()
 
 
