@@ -30,8 +30,10 @@ def used_keys() -> set[str]:
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "text" and \
                     node.args:
-                first = node.args[0]
-                options = [first.body, first.orelse] if isinstance(first, ast.IfExp) else [first]
+                options = [node.args[0]]
+                while any(isinstance(o, ast.IfExp) for o in options):  # "a" if … else "b"
+                    options = [part for o in options for part in (
+                        [o.body, o.orelse] if isinstance(o, ast.IfExp) else [o])]
                 keys |= {o.value for o in options if isinstance(o, ast.Constant)}
     return keys
 

@@ -89,8 +89,8 @@ def run_consolidation(settings: Settings, *, echo: Callable[[str], None] | None 
         raise
     started = time.monotonic()
     with use_catalogue(settings.messages), _run_log(settings) as log:
-        log.info(f"start · {origin} · inbox {settings.inbox} · master {settings.master} · "
-                 f"{socket.gethostname()}")
+        log.info(text("log.start", origin=origin, inbox=settings.inbox,
+                      master=settings.master, host=socket.gethostname()))
         try:
             with _exclusive(settings, log, echo) as waited:
                 if publish is None:
@@ -103,12 +103,12 @@ def run_consolidation(settings: Settings, *, echo: Callable[[str], None] | None 
             log.error(f"{origin}: {error}")
             raise
         except KeyboardInterrupt:
-            log.error("afgebroken; er is niets overschreven dat niet heel is")
+            log.error(text("log.afgebroken"))
             raise
         except BaseException as error:  # log where, never the message: it may hold data
             frames = ", ".join(f"{Path(f.filename).name}:{f.lineno}"
                                for f in _traceback_frames(error))
-            log.error(f"onverwachte fout {type(error).__name__} ({frames})")
+            log.error(text("log.onverwacht", error=type(error).__name__, frames=frames))
             raise
         result.seconds = time.monotonic() - started
         log.info(summary_line(result))
@@ -146,7 +146,7 @@ def _consolidate(settings: Settings, log: logging.Logger, echo, progress) -> Run
     finally:
         bar.close()
     if cache is not None:
-        log.info(f"cache: {cache.hits} bestand(en) uit de cache, {cache.misses} gelezen")
+        log.info(text("log.cache", hits=cache.hits, misses=cache.misses))
     in_transit = sorted(consolidation.register.loc[
         consolidation.register["Status"] == IN_TRANSIT_STATUS, "Bestand"])
     for line in file_lines(consolidation):
@@ -257,7 +257,7 @@ def _exclusive(settings: Settings, log: logging.Logger, echo) -> Iterator[tuple[
                 lock.acquire(timeout=0)
             except Timeout:
                 holder, since = _holder(settings), time.monotonic()
-                log.info(f"wacht op een andere consolidatie{holder}, hoogstens {wait} s")
+                log.info(text("log.wacht", holder=holder, seconds=wait))
                 if echo is not None:
                     echo(text("slot.wacht", holder=holder, seconds=wait))
                 try:
@@ -266,12 +266,12 @@ def _exclusive(settings: Settings, log: logging.Logger, echo) -> Iterator[tuple[
                     raise WriteError(text("slot.te-lang", master=settings.master.name,
                                           holder=_holder(settings), seconds=wait)) from None
                 waited = max(time.monotonic() - since, 0.1)
-                log.info(f"gewacht: {waited:.1f} s")
+                log.info(text("log.gewacht", seconds=f"{waited:.1f}"))
         except OSError as exc:
             raise WriteError(text("slot.kan-niet", path=settings.lock_file,
                                   reason=exc.strerror or exc)) from exc
     for caught_warning in caught:
-        log.warning(f"vergrendeling: {caught_warning.message}")
+        log.warning(text("log.vergrendeling", warning=caught_warning.message))
     note = _holder_file(settings)
     try:
         with suppress(OSError):
@@ -300,8 +300,8 @@ def _write_feedback(settings: Settings, result: RunResult, log: logging.Logger) 
             path = write_feedback_copy(validation.submission.path, findings, settings.feedback)
         except Exception as exc:  # one copy must not stop the others
             reason = str(exc) if isinstance(exc, WriteError) else type(exc).__name__
-            log.error(f"terugkoppeling voor '{shown_file_name(name)}' niet geschreven: "
-                      f"{reason}")
+            log.error(text("log.terugkoppeling-mislukt", file=shown_file_name(name),
+                           reason=reason))
             result.feedback_failed.append(name)
             continue
         if path is not None:

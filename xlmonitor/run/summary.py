@@ -229,24 +229,27 @@ def file_lines(consolidation: Consolidation) -> Iterator[str]:
     for row in consolidation.register.to_dict("records"):
         name, status = row["Bestand"], row["Status"]
         codes = Counter(f.code for f in consolidation.file_findings.get(name, []))
-        parts = [f"bestand '{shown_file_name(name)}'", f"gemeente {row['Gemeente'] or '-'}",
-                 f"periodes {row['Periodes'] or '-'}", f"status {status}",
-                 f"{row['Fouten']} fout(en), {row['Waarschuwingen']} waarschuwing(en)"]
+        line = text("log.bestand", file=shown_file_name(name),
+                    municipality=row["Gemeente"] or "-", periods=row["Periodes"] or "-",
+                    status=status, errors=row["Fouten"], warnings=row["Waarschuwingen"])
         if codes:
-            parts.append("codes " + ", ".join(f"{c}×{n}" for c, n in sorted(codes.items())))
+            line += text("log.codes", codes=", ".join(
+                f"{c}×{n}" for c, n in sorted(codes.items())))
         if status != "ontvangen":
-            parts.append(f"reden: {reasons.get(shown_file_name(name), status)}")
-        yield " · ".join(parts)
+            line += text("log.reden", reason=reasons.get(shown_file_name(name), status))
+        yield line
 
 
 def summary_line(result: RunResult) -> str:
     counts = Counter(result.consolidation.register["Status"])
-    files = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "geen"
-    master = "werkmap bijgewerkt" if result.in_book else (
-        "master bijgewerkt" if result.changed else "master ongewijzigd")
+    files = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or text(
+        "log.geen")
+    master = text("log.werkmap-bijgewerkt" if result.in_book else (
+        "log.master-bijgewerkt" if result.changed else "log.master-ongewijzigd"))
     if result.archived:
-        master += f" (vorige bewaard als {result.archived.name})"
-    feedback = f" · terugkoppeling {len(result.feedback)}" if result.feedback else ""
-    seconds = f"{result.seconds:.1f}".replace(".", ",")
-    return (f"klaar · {result.origin} · {sum(counts.values())} bestand(en): {files} · "
-            f"{len(result.consolidation.data)} rijen · {master}{feedback} · {seconds} s")
+        master += text("log.archief", name=result.archived.name)
+    feedback = text("log.terugkoppeling", count=len(result.feedback)) if result.feedback \
+        else ""
+    return text("log.klaar", origin=result.origin, count=sum(counts.values()), files=files,
+                rows=len(result.consolidation.data), master=master, feedback=feedback,
+                seconds=f"{result.seconds:.1f}".replace(".", ","))
