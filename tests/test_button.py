@@ -602,9 +602,10 @@ def test_a_new_quarter_is_laid_out_before_anyone_reports_it(demo, new_quarter):
         "later"}
 
 
-def test_the_button_fills_in_a_new_quarter(demo, new_quarter, remote_book):
+def test_the_button_fills_in_a_new_quarter(demo, new_quarter, remote_book, monkeypatch):
     _, programme, _ = demo
     master, after = new_quarter
+    monkeypatch.chdir(master.parent)  # a remote book's folder: lock and log go beside it
     book = remote_book(master)
     result = excel.consolideer(book, now=NOW)
     assert result is not None
@@ -650,8 +651,9 @@ def test_matrix_values_for_quarters_the_consolidation_does_not_know(demo):
 
 @pytest.mark.slow
 def test_dashboard_after_the_button_shows_the_new_quarter(soffice, new_quarter, remote_book,
-                                                          tmp_path):
+                                                          tmp_path, monkeypatch):
     master, after = new_quarter
+    monkeypatch.chdir(master.parent)
     book = remote_book(master)
     excel.consolideer(book, now=NOW)
     refreshed = replay(master, actions(book), tmp_path / "na-de-knop.xlsm", NEW_QUARTER)
