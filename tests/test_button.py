@@ -449,6 +449,9 @@ def test_settings_are_read_from_the_book(remote_book, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # a remote book has no folder: the cwd is its folder
     clicked = excel.book_settings(book)
     assert (clicked.master, clicked.inbox, clicked.jobs) == (master, tmp_path / "inbox", 1)
+    elsewhere = tmp_path / "gedeeld" / "master.xlsm"  # a server knows the master's path
+    served = excel.book_settings(book, master=elsewhere)
+    assert (served.master, served.inbox) == (elsewhere, elsewhere.parent / "inbox")
 
 
 def test_table_values_are_the_values_publish_writes(demo, tmp_path):

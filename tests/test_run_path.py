@@ -275,7 +275,7 @@ def test_when_nothing_counts_no_peilperiode_is_chosen(share):
             path.unlink()
     done = cli("consolidate", "inbox", "-o", "nacht.xlsx", cwd=share)
     assert done.returncode == 1
-    assert ("  Geen enkel bestand telt mee: de master heeft geen cijfers, dus er is geen "
+    assert ("  Geen enkel bestand telt mee: er zijn geen cijfers, dus er is geen "
             "peilperiode gekozen.") in done.stdout.splitlines()
     summary = json.loads(cli("consolidate", "inbox", "-o", "nacht.xlsx", "--json",
                              cwd=share).stdout)

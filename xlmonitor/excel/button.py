@@ -20,9 +20,10 @@ since is already there to fill in. And how the summary is shown: in a message bo
 
 A server endpoint that holds an xlwings Book does the same with ``via="server"``::
 
-    settings = book_settings(book)
+    settings = book_settings(book, master=path_of_the_master_on_the_share)
     result = run_consolidation(settings, publish=book_publisher(book, when, via="server"),
                                origin="server")
+    lines = report_lines(result)  # what to show
 
 Everything here only moves values between the library and the book; :func:`table_values`
 is the pure "which values go in which table" step, testable without Excel. Where the values
@@ -123,11 +124,13 @@ def sheet_settings(values: Mapping[str, str], master: Path, **overrides: object)
     return settings
 
 
-def book_settings(book, **overrides: object) -> Settings:
-    """:func:`sheet_settings` of an open xlwings book. A click reads in one process
-    (``jobs=1``): starting workers from Excel's Python on Windows costs more than a region's
-    files take."""
-    return sheet_settings(read_settings(book), book_path(book), **{"jobs": 1, **overrides})
+def book_settings(book, *, master: Path | None = None, **overrides: object) -> Settings:
+    """:func:`sheet_settings` of an open xlwings book. ``master``: where that book lives, when
+    the caller knows better than ``book.fullname`` (a server receives a remote book's name
+    only). A click reads in one process (``jobs=1``): starting workers from Excel's Python on
+    Windows costs more than a region's files take."""
+    return sheet_settings(read_settings(book), Path(master) if master else book_path(book),
+                          **{"jobs": 1, **overrides})
 
 
 def shared_cache(folder: Path) -> Path | None:
