@@ -18,8 +18,8 @@ PACKAGE = Path(xlmonitor.__file__).resolve().parent
 #: The pipeline, bottom up. A module may import from its own stage and from stages in lower
 #: layers; stages in one layer are independent of each other.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "periods", "atomic", "reproducible", "privacy"),
-    ("findings", "libreoffice", "texts"),
+    ("errors", "periods", "atomic", "reproducible", "privacy", "texts"),
+    ("findings", "libreoffice"),
     ("programme",),
     ("template",),
     ("intake",),

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from xlmonitor.errors import UsageError
 from xlmonitor.privacy import mask_text, shown_file_name
+from xlmonitor.texts import text
 
 #: Environment variable naming a CSV of reworded messages (see the module docstring).
 OVERRIDE_VARIABLE = "XLMONITOR_MELDINGEN"
@@ -115,19 +116,20 @@ def _rows(text: str) -> list[dict[str, str]]:
 
 @cache
 def _catalogue(override: str | None) -> dict[str, CatalogueEntry]:
-    text = resources.files("xlmonitor").joinpath("messages.csv").read_text("utf-8")
+    shipped = resources.files("xlmonitor").joinpath("messages.csv").read_text("utf-8")
     entries = {row["code"]: CatalogueEntry(row["code"], row["ernst"], row["titel"],
-                                           row["melding"]) for row in _rows(text)}
+                                           row["melding"]) for row in _rows(shipped)}
     if override is None:
         return entries
     override = str(Path(override).resolve())
     try:
         rows = _rows(Path(override).read_text("utf-8-sig"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"Het meldingenbestand {override} kan niet worden gelezen "
-                         f"({type(exc).__name__}).") from exc
+        raise UsageError(text("meldingen.onleesbaar", path=override,
+                              reason=type(exc).__name__)) from exc
     for number, row in enumerate(rows, start=2):
-        entries[row.get("code") or ""] = _overridden(entries, row, f"{override}, regel {number}")
+        entries[row.get("code") or ""] = _overridden(
+            entries, row, text("meldingen.regel", path=override, number=number))
     return entries
 
 
@@ -138,25 +140,22 @@ def _placeholders(template: str) -> set[str]:
 def _overridden(entries: dict[str, CatalogueEntry], row: dict, where: str) -> CatalogueEntry:
     code = (row.get("code") or "").strip()
     if code not in entries:
-        raise UsageError(f"Onbekende code '{code}' in {where}. Een eigen meldingenbestand kan "
-                         "alleen de tekst van bestaande meldingen (messages.csv) veranderen.")
+        raise UsageError(text("meldingen.onbekende-code", code=code, where=where))
     shipped = entries[code]
     severity = (row.get("ernst") or "").strip()
     if severity and severity != shipped.severity:
-        raise UsageError(f"{where}: de ernst van '{code}' is '{shipped.severity}' en kan niet "
-                         f"in een meldingenbestand worden veranderd (niet '{severity}').")
+        raise UsageError(text("meldingen.ernst", where=where, code=code,
+                              shipped=shipped.severity, severity=severity))
     title = (row.get("titel") or "").strip() or shipped.title
     template = (row.get("melding") or "").strip() or shipped.template
     try:
         unknown = _placeholders(template) - _placeholders(shipped.template) - {
             "file", "sheet", "cell"}
     except ValueError:
-        raise UsageError(f"{where}: de melding voor '{code}' heeft een losse {{ of }}; "
-                         "schrijf {naam} of laat de haakjes weg.") from None
+        raise UsageError(text("meldingen.haakje", where=where, code=code)) from None
     if unknown:
-        raise UsageError(f"{where}: de melding voor '{code}' gebruikt "
-                         f"{', '.join(sorted(unknown))}, dat xlmonitor voor deze melding niet "
-                         "invult. Gebruik alleen de {namen} uit de meegeleverde tekst.")
+        raise UsageError(text("meldingen.onbekende-naam", where=where, code=code,
+                              names=", ".join(sorted(unknown))))
     return CatalogueEntry(code, shipped.severity, title, template)
 
 
