@@ -195,10 +195,10 @@ class _LibraryRecords(logging.Handler):
         self.target = target
 
     def emit(self, record: logging.LogRecord) -> None:
-        text = (record.getMessage().splitlines() or [""])[0]
+        line = (record.getMessage().splitlines() or [""])[0]
         if record.exc_info and record.exc_info[0] is not None:
-            text += f" ({record.exc_info[0].__name__})"
-        self.target.log(record.levelno, f"{record.name}: {text}")
+            line += f" ({record.exc_info[0].__name__})"
+        self.target.log(record.levelno, f"{record.name}: {line}")
 
 
 @contextmanager
