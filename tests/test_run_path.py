@@ -287,8 +287,10 @@ def test_when_nothing_counts_no_peilperiode_is_chosen(share):
 def test_progress_is_plain_lines_when_the_output_is_not_a_terminal(share):
     done = cli("consolidate", "inbox", "-o", "nacht.xlsx", cwd=share)
     read = [line for line in done.stdout.splitlines() if line.startswith("  ingelezen ")]
-    assert read == [f"  ingelezen {i}/5: {name}" for i, name in enumerate(
-        sorted([COPY, LOCKED, GOOD, REJECTED, ARRIVING]), start=1)]
+    # one line per file as it is done (in parallel: in the order the readers finish)
+    assert [line.split(": ")[0] for line in read] == [f"  ingelezen {i}/5" for i in range(1, 6)]
+    assert sorted(line.split(": ", 1)[1] for line in read) == sorted(
+        [COPY, LOCKED, GOOD, REJECTED, ARRIVING])
     assert "\x1b[" not in done.stdout + done.stderr
 
 
@@ -317,7 +319,7 @@ def test_progress_is_one_updating_line_on_a_terminal(share):
     assert "ingelezen 1/5" not in shown          # no scrolling lines …
     assert "Inlezen" in shown and "5/5" in shown   # … one line: count,
     assert "0:00:0" in shown or "-:--:--" in shown  # time left,
-    assert ARRIVING in shown                       # the current file
+    assert any(name in shown for name in (COPY, LOCKED, GOOD, REJECTED, ARRIVING))  # file
     assert "Master geschreven: nacht.xlsx" in shown
 
 
