@@ -48,7 +48,7 @@ from xlmonitor.consolidation.merge import (
 )
 from xlmonitor.demo import write_demo_inbox
 from xlmonitor.excel import button as excel
-from xlmonitor.master import contract, publish, settings_sheet, vba
+from xlmonitor.master import contract, publish, settings_sheet, submissions_sheet, vba
 from xlmonitor.programme.definition import load_programme
 from xlmonitor.template.standard import build_template
 
@@ -733,6 +733,6 @@ def test_publish_and_the_button_read_one_contract(demo, tmp_path):
             assert headers[:len(contract.TABLES[table])] == contract.TABLES[table]
     finally:
         book.close()
-    assert set(publish.MATRIX_COLOURS) == set(publish.MATRIX_LEGEND) == set(
+    assert set(submissions_sheet.MATRIX_COLOURS) == set(submissions_sheet.MATRIX_LEGEND) == set(
         contract.MATRIX_STATUSES)
     assert set(consolidation.register["Status"]) <= set(contract.REGISTER_STATUSES)

@@ -230,7 +230,7 @@ def test_consolidate_with_every_case_prints_no_english_and_counts_its_copies(tmp
     assert "resaved-as-xlsx.controle.xlsx" in copies
     assert "resaved-as-xlsx.xls.controle.xlsx" in copies
     assert len(copies) == len(names)  # every file here has findings
-    assert f"Terugkoppeling: {len(copies)} bestand(en) in {feedback}" in result.stdout
+    assert f"Terugkoppeling voor {len(copies)} bestand(en) in {feedback}" in result.stdout
 
 
 def test_feedback_copy_of_xls_names_its_source(tmp_path, programme):

@@ -24,6 +24,7 @@ import time
 from contextlib import closing
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import xlwings
@@ -216,13 +217,14 @@ def test_the_answer_refreshes_the_workbook_with_the_consolidation(server, shared
     feedback = sorted((shared / "terugkoppeling").glob("*.controle.xlsx"))
     assert len(feedback) == sum(1 for f in wanted.file_findings.values() if f) > 0
     with work.open_remote_book(json.loads(body)) as book:
-        button.refresh_book(book, wanted, datetime(2022, 8, 1, 9, 30), len(feedback))
+        run = SimpleNamespace(consolidation=wanted, feedback=feedback)  # what it reads
+        button.refresh_book(book, run, datetime(2022, 8, 1, 9, 30), via="server")
         own = [a for a in book.json()["actions"] if a["func"] != "calculate"]
     status = own[-1]
     assert status["func"] == "setValues" and status["sheet_position"] == 0
     assert done[:-2] == own[:-1]
-    assert re.fullmatch(r"'Bijgewerkt: \d\d-\d\d-\d{4} \d\d:\d\d met de knop Consolideer · "
-                        + re.escape(status["values"][0][0].split(" met de knop Consolideer · ")[1]),
+    assert re.fullmatch(r"'Bijgewerkt: \d\d-\d\d-\d{4} \d\d:\d\d via de xlmonitor-server · "
+                        + re.escape(status["values"][0][0].split(" via de xlmonitor-server · ")[1]),
                         done[-2]["values"][0][0])
     assert {k: v for k, v in done[-2].items() if k != "values"} == \
         {k: v for k, v in status.items() if k != "values"}
@@ -240,7 +242,7 @@ def test_the_answer_refreshes_the_workbook_with_the_consolidation(server, shared
     # is logged as the nightly job's are.
     assert (shared / "master.xlsm").read_bytes() == master_before
     log = (shared / "xlmonitor.log").read_text("utf-8")
-    assert "start (knop via server) · inbox" in log and " klaar · " in log
+    assert "start · knop via server · inbox" in log and " klaar · " in log
 
 
 def test_a_master_saved_after_a_click_is_refreshed_alike(server, shared, master_vba, tmp_path):

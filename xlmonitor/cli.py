@@ -212,9 +212,9 @@ def cmd_rapport(args) -> int:
 
     written = write_report(args.master, Path(args.output), peilperiode=args.peilperiode,
                            pdf=Path(args.pdf) if args.pdf else None)
-    print(f"Geschreven: {written}")
+    print(text("cli.geschreven", path=written))
     if args.pdf:
-        print(f"Geschreven: {args.pdf}")
+        print(text("cli.geschreven", path=args.pdf))
     return EXIT_OK
 
 
@@ -229,7 +229,7 @@ def cmd_server(args) -> int:
     from xlmonitor.server import serve
 
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
-        raise UsageError("Ongeldige invoer: geef --ssl-certfile en --ssl-keyfile allebei op.")
+        raise UsageError(text("cli.server.ssl-beide"))
     serve(Path.cwd(), host=args.host, port=args.port, settings_file=args.instellingen,
           ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
     return EXIT_OK
@@ -278,10 +278,10 @@ def _positive_int(value: str) -> int:
     return int(value)
 
 
-def _port(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise argparse.ArgumentTypeError(f"'{text}' is geen poortnummer (1 tot 65535)")
-    return int(text)
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise argparse.ArgumentTypeError(text("cli.server.geen-poort", value=value))
+    return int(value)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -360,15 +360,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = commands.add_parser(
-        "server", help="start de server voor de knop Consolideer op pc's zonder Python "
-                       "(in de map van de master)")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="adres om op te luisteren, standaard 127.0.0.1 (alleen deze computer)")
-    p.add_argument("--port", type=_port, default=8765, help="poort, standaard 8765")
-    p.add_argument("--instellingen", metavar="BESTAND",
-                   help="instellingenbestand (standaard xlmonitor.toml in de huidige map)")
-    p.add_argument("--ssl-certfile", metavar="BESTAND", help="certificaat (PEM) voor https")
-    p.add_argument("--ssl-keyfile", metavar="BESTAND", help="sleutel (PEM) bij het certificaat")
+        "server", help=text("cli.opdracht.server"))
+    p.add_argument("--host", default="127.0.0.1", help=text("cli.server.host"))
+    p.add_argument("--port", type=_port, default=8765, help=text("cli.server.port"))
+    p.add_argument("--instellingen", metavar="BESTAND", help=text("cli.server.instellingen"))
+    p.add_argument("--ssl-certfile", metavar="BESTAND", help=text("cli.server.ssl-certfile"))
+    p.add_argument("--ssl-keyfile", metavar="BESTAND", help=text("cli.server.ssl-keyfile"))
     p.set_defaults(func=cmd_server)
 
     p = commands.add_parser("build-workbooks",

@@ -285,24 +285,24 @@ def read_server_settings(path: str | Path | None, *,
     table = _read_toml(Path(path)).get(SERVER_TABLE, {}) if path is not None else {}
     where = f"[{SERVER_TABLE}] in {path}"
     if not isinstance(table, dict):
-        raise UsageError(f"'{SERVER_TABLE}' in {path} moet een tabel [{SERVER_TABLE}] zijn.")
+        raise UsageError(text("server.geen-tabel", table=SERVER_TABLE, path=path))
     names = set(SERVER_KEYS.values())
     values: dict[str, object] = {}
     for key, value in table.items():
         name = SERVER_KEYS.get(key, key if key in names else None)
         if name is None:
-            raise UsageError(f"Onbekende instelling '{key}' in {where}. Bekend zijn: "
-                             f"{', '.join(SERVER_KEYS)}.")
+            raise UsageError(text("instelling.onbekend", key=key, path=where,
+                                  known=", ".join(SERVER_KEYS)))
         if name == "token":
             if not isinstance(value, str):
-                raise UsageError(f"Instelling 'token' in {where} moet tekst zijn.")
+                raise UsageError(text("server.token-tekst", where=where))
             values[name] = value.strip()
         elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or (
                 name == "max_request_mb" and value == 0):
-            expected = "een aantal megabytes (meer dan 0)" if name == "max_request_mb" else \
-                "een aantal seconden (0 of meer)"
-            raise UsageError(f"Instelling '{key}' in {where} moet {expected} zijn, "
-                             f"niet {value!r}.")
+            expected = text("server.megabytes" if name == "max_request_mb" else
+                            "server.seconden")
+            raise UsageError(text("instelling.verkeerd-type", key=key, path=where,
+                                  expected=expected, value=repr(value)))
         else:
             values[name] = float(value)
     settings = ServerSettings(**values)  # type: ignore[arg-type]
@@ -311,12 +311,9 @@ def read_server_settings(path: str | Path | None, *,
     elif settings.token:
         settings.token_source = where
     if not settings.token:
-        raise UsageError(f"De server heeft een token nodig: zet het in de omgevingsvariabele "
-                         f"{TOKEN_VARIABLE} of als token in [{SERVER_TABLE}] van "
-                         f"{SETTINGS_FILE_NAME}. Maak er een met: python -c \"import secrets; "
-                         "print(secrets.token_urlsafe(32))\"")
+        raise UsageError(text("server.token-nodig", variable=TOKEN_VARIABLE, table=SERVER_TABLE,
+                              file=SETTINGS_FILE_NAME))
     if len(settings.token) < MIN_TOKEN_LENGTH:
-        raise UsageError(f"Het token van de server ({settings.token_source}) is te kort: "
-                         f"gebruik minstens {MIN_TOKEN_LENGTH} tekens. Maak er een met: "
-                         "python -c \"import secrets; print(secrets.token_urlsafe(32))\"")
+        raise UsageError(text("server.token-te-kort", source=settings.token_source,
+                              length=MIN_TOKEN_LENGTH))
     return settings
