@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -116,6 +117,13 @@ def cmd_schedule(args) -> int:
     from xlmonitor.run.schedule import schedule_commands
 
     commands = schedule_commands(_run_settings(args), at=args.tijd)
+    if args.print:  # the bare line for this system, to pipe: (crontab -l; … --print) | crontab -
+        windows = os.name == "nt"
+        if windows and commands["cmd_bestand"] in commands["schtasks"]:
+            print(f"Sla eerst dit bestand op als {commands['cmd_bestand']}:\n"
+                  f"{commands['cmd']}", file=sys.stderr)
+        print(commands["schtasks"] if windows else commands["cron"])
+        return EXIT_OK
     if commands["cmd_bestand"] in commands["schtasks"]:
         print(f"Sla eerst dit bestand op als {commands['cmd_bestand']}:\n")
         print(commands["cmd"].replace("\r\n", "\n"))
@@ -277,7 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
         "schedule", help="toon de opdracht om elke nacht te consolideren (Taakplanner, cron)")
     _run_arguments(p)
     p.add_argument("--print", action="store_true",
-                   help="druk de opdrachten af (xlmonitor plant zelf niets in)")
+                   help="alleen de regel voor dit systeem (cron, of schtasks op Windows), "
+                        "zonder uitleg, om door te geven: (crontab -l; xlmonitor schedule "
+                        "--print) | crontab -")
     p.add_argument("--tijd", default="02:00", metavar="UU:MM", help="tijdstip, standaard 02:00")
     p.set_defaults(func=cmd_schedule)
 
