@@ -65,3 +65,24 @@ def demo_inbox(tmp_path_factory) -> Path:
     inbox = tmp_path_factory.mktemp("demo") / "inbox"
     write_demo_inbox(load_programme(), inbox)
     return inbox
+
+
+@pytest.fixture
+def remote_book(monkeypatch):
+    """Opens a workbook file as xlwings' remote engine sees it. That engine is licensed
+    PolyForm Noncommercial, which covers government institutions: key ``noncommercial``.
+    xlwings registers it when it is imported with the key set; it was imported before."""
+    import xlwings
+    from remote import remote_payload
+
+    monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
+    if "remote" not in [engine.name for engine in xlwings.engines]:
+        from xlwings.main import Engine
+        from xlwings.pro import _xlremote  # validates the key now
+
+        xlwings.engines.add(Engine(impl=_xlremote.engine))
+
+    def open_book(path: Path):
+        return xlwings.Book(json=remote_payload(path))
+
+    return open_book

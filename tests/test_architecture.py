@@ -18,7 +18,7 @@ PACKAGE = Path(xlmonitor.__file__).resolve().parent
 #: The pipeline, bottom up. A module may import from its own stage and from stages in lower
 #: layers; stages in one layer are independent of each other.
 LAYERS: list[tuple[str, ...]] = [
-    ("_version", "errors", "periods", "atomic", "reproducible", "privacy"),
+    ("_version", "errors", "periods", "atomic", "reproducible", "privacy", "texts"),
     ("findings", "libreoffice"),
     ("programme",),
     ("template",),

@@ -273,73 +273,6 @@ def _same(a: object, b: object) -> bool:
 
 # -- the Python side against a real xlwings Book --------------------------------------------------
 
-def _json(value: object) -> object:
-    """A cell value as xlwings' VBA client sends it (JsonConverter: dates ISO 8601, UTC)."""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    if isinstance(value, date):
-        return value.strftime("%Y-%m-%dT00:00:00.000Z")
-    return "" if value is None else value
-
-
-def _absolute(ref: str) -> str:
-    min_col, min_row, max_col, max_row = range_boundaries(ref)
-    first = f"${get_column_letter(min_col)}${min_row}"
-    return first if (min_col, min_row) == (max_col, max_row) else \
-        f"{first}:${get_column_letter(max_col)}${max_row}"
-
-
-def remote_payload(path: Path) -> dict:
-    """What ``RunRemotePython`` (xlwings/addin/Remote.bas) posts for the open workbook
-    ``path``: book, range names, and per sheet its values from A1, tables and pictures."""
-    book = openpyxl.load_workbook(path, data_only=True)
-    titles = book.sheetnames
-    sheets = []
-    for ws in book.worksheets:
-        values = [[_json(v) for v in row] for row in
-                  ws.iter_rows(min_row=1, min_col=1, max_row=ws.max_row, max_col=ws.max_column,
-                               values_only=True)]
-        tables = []
-        for table in ws.tables.values():
-            min_col, min_row, max_col, max_row = range_boundaries(table.ref)
-            first, last = get_column_letter(min_col), get_column_letter(max_col)
-            tables.append({
-                "name": table.name, "range_address": _absolute(table.ref),
-                "header_row_range_address": f"${first}${min_row}:${last}${min_row}",
-                "data_body_range_address": f"${first}${min_row + 1}:${last}${max_row}",
-                "total_row_range_address": None, "show_headers": True,
-                "show_totals": bool(table.totalsRowCount), "show_autofilter": True,
-                "table_style": table.tableStyleInfo.name if table.tableStyleInfo else ""})
-        sheets.append({"name": ws.title, "values": values, "pictures": [], "tables": tables})
-    names = [{"name": name, "sheet_index": titles.index(sheet),
-              "address": ref.replace("$", ""), "book_scope": True,
-              "scope_sheet_name": None, "scope_sheet_index": None}
-             for name, defined in book.defined_names.items()
-             for sheet, ref in defined.destinations]
-    book.close()
-    return {"client": "VBA", "version": xlwings.__version__,
-            "book": {"name": path.name, "active_sheet_index": 0, "selection": "A1"},
-            "names": names, "sheets": sheets}
-
-
-@pytest.fixture
-def remote_book(monkeypatch):
-    """Opens a workbook file as xlwings' remote engine sees it. That engine is licensed
-    PolyForm Noncommercial, which covers government institutions: key ``noncommercial``.
-    xlwings registers it when it is imported with the key set; it was imported before."""
-    monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
-    if "remote" not in [engine.name for engine in xlwings.engines]:
-        from xlwings.main import Engine
-        from xlwings.pro import _xlremote  # validates the key now
-
-        xlwings.engines.add(Engine(impl=_xlremote.engine))
-
-    def open_book(path: Path):
-        return xlwings.Book(json=remote_payload(path))
-
-    return open_book
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     folder = tmp_path_factory.mktemp("gedeelde-schijf")
@@ -477,22 +410,23 @@ def test_the_button_uses_the_nightly_cache_beside_the_master(demo, remote_book,
     book = remote_book(folder / "master.xlsm")
     assert excel.shared_cache(folder) is None
     assert not (folder / FOLDER_NAME).exists()
-    module = sys.modules["xlmonitor.consolidation.merge"]
-    real, read = module.read_submission, []
-    monkeypatch.setattr(module, "read_submission",
-                        lambda path, *a, **k: read.append(Path(path).name) or real(path, *a, **k))
     (folder / FOLDER_NAME).mkdir()
+    log = folder / "xlmonitor.log"
+    log.unlink(missing_ok=True)
     try:
         first = excel.consolideer(book, now=NOW)
-        assert read and any((folder / FOLDER_NAME).glob("*.json.gz"))
-        read.clear()
+        assert any((folder / FOLDER_NAME).glob("*.json.gz"))
         second = excel.consolideer(remote_book(folder / "master.xlsm"), now=NOW)
-        assert read == []  # every file came from the cache
     finally:
         shutil.rmtree(folder / FOLDER_NAME)
+    files = int((wanted.register["Status"] != "overgeslagen").sum())
+    # What the log tells IT: the first click read every file, the second none.
+    assert [line.split("cache: ")[1] for line in log.read_text("utf-8").splitlines()
+            if "cache: " in line] == [f"0 bestand(en) uit de cache, {files} gelezen",
+                                      f"{files} bestand(en) uit de cache, 0 gelezen"]
     for result in (first, second):
-        pd.testing.assert_frame_equal(result.data, wanted.data)
-        assert result.findings == wanted.findings
+        pd.testing.assert_frame_equal(result.consolidation.data, wanted.data)
+        assert result.consolidation.findings == wanted.findings
 
 
 def test_an_emptier_inbox_shrinks_the_tables(demo, remote_book, tmp_path, monkeypatch):
@@ -528,13 +462,28 @@ def test_a_missing_inbox_is_a_dutch_message_not_a_traceback(remote_book, tmp_pat
     assert done[0]["values"][0][0].startswith("'Niet bijgewerkt (01-08-2022 09:30)")
 
 
-def test_settings_are_read_from_the_book(remote_book, tmp_path):
+def test_settings_are_read_from_the_book(remote_book, tmp_path, monkeypatch):
     book = remote_book(MASTER)
     assert excel.read_settings(book) == {"Inbox": "inbox", "Terugkoppeling": "terugkoppeling",
                                          "Programma": "", "Python": "", "Server": "",
                                          "Token": ""}
-    resolved = excel.resolve_settings({"Inbox": "in", "Programma": r"C:\p.xlsx"}, tmp_path)
+    master = tmp_path / "master.xlsm"
+    resolved = excel.sheet_settings({"Inbox": "in", "Programma": "p.xlsx"}, master)
     assert resolved.inbox == tmp_path / "in" and resolved.feedback is None
+    assert resolved.programme == tmp_path / "p.xlsx" and resolved.master == master
+    # One settings model: the nightly job's xlmonitor.toml beside the master sets what the
+    # sheet does not (how long to wait for a run, the log); the sheet wins where both speak.
+    (tmp_path / "xlmonitor.toml").write_text(
+        'inbox = "elders"\nwacht_seconden = 7\nlog = "logs/x.log"\n', "utf-8")
+    resolved = excel.sheet_settings({"Inbox": "in"}, master)
+    assert (resolved.inbox, resolved.lock_wait, resolved.log) == (
+        tmp_path / "in", 7.0, tmp_path / "logs" / "x.log")
+    monkeypatch.chdir(tmp_path)  # a remote book has no folder: the cwd is its folder
+    clicked = excel.book_settings(book)
+    assert (clicked.master, clicked.inbox, clicked.jobs) == (master, tmp_path / "inbox", 1)
+    elsewhere = tmp_path / "gedeeld" / "master.xlsm"  # a server knows the master's path
+    served = excel.book_settings(book, master=elsewhere)
+    assert (served.master, served.inbox) == (elsewhere, elsewhere.parent / "inbox")
 
 
 def test_table_values_are_the_values_publish_writes(demo, tmp_path):
@@ -688,9 +637,10 @@ def test_a_new_quarter_is_laid_out_before_anyone_reports_it(demo, new_quarter):
         "later"}
 
 
-def test_the_button_fills_in_a_new_quarter(demo, new_quarter, remote_book):
+def test_the_button_fills_in_a_new_quarter(demo, new_quarter, remote_book, monkeypatch):
     _, programme, _ = demo
     master, after = new_quarter
+    monkeypatch.chdir(master.parent)  # a remote book's folder: lock and log go beside it
     book = remote_book(master)
     result = excel.consolideer(book, now=NOW)
     assert result is not None
@@ -736,8 +686,9 @@ def test_matrix_values_for_quarters_the_consolidation_does_not_know(demo):
 
 @pytest.mark.slow
 def test_dashboard_after_the_button_shows_the_new_quarter(soffice, new_quarter, remote_book,
-                                                          tmp_path):
+                                                          tmp_path, monkeypatch):
     master, after = new_quarter
+    monkeypatch.chdir(master.parent)
     book = remote_book(master)
     excel.consolideer(book, now=NOW)
     refreshed = replay(master, actions(book), tmp_path / "na-de-knop.xlsm", NEW_QUARTER)
@@ -750,3 +701,38 @@ def test_dashboard_after_the_button_shows_the_new_quarter(soffice, new_quarter, 
         assert trend[NEW_QUARTER][f"{label} gerealiseerd"] == data[label].sum()
         assert trend["2022-Q2"][f"{label} gerealiseerd"] < data[label].sum()
         assert trend["2022-Q4"][f"{label} gerealiseerd"] == "#N/A"  # after the peildatum
+
+
+def test_publish_and_the_button_read_one_contract(demo, tmp_path):
+    """Statuses, the matrix's place and the tables the button refreshes are the contract's:
+    what publish writes there is what the button reads back."""
+    _, _, consolidation = demo
+    master = publish.write_button_master(consolidation, tmp_path / "master.xlsm", settings={})
+    book = openpyxl.load_workbook(master)
+    try:
+        sheet = book[contract.MATRIX_SHEET]
+        header = sheet[contract.MATRIX_HEADER]
+        row, column = contract.matrix_header_cell()
+        assert (header.row, header.column) == (row + 1, column + 1)
+        assert header.value == contract.MATRIX_FIRST_COLUMN
+        written = [c.value for c in sheet[header.row]]
+        assert written[written.index(contract.MATRIX_MISSING) - 1] == \
+            consolidation.periods[-1]
+        statuses = {c.value for r in sheet.iter_rows(min_row=header.row + 1,
+                                                     max_row=header.row + 7, min_col=2)
+                    for c in r if isinstance(c.value, str) and not c.value.startswith("=")}
+        assert statuses <= set(contract.MATRIX_STATUSES)
+        coloured = {rule.formula[0].strip('"') for rules in
+                    sheet.conditional_formatting for rule in rules.rules}
+        assert set(contract.MATRIX_STATUSES) | set(contract.REGISTER_STATUSES) <= coloured
+        for table, where in contract.TABLE_SHEETS.items():
+            assert table in book[where].tables
+            ref = book[where].tables[table].ref
+            first = book[where][ref.split(":")[0]]
+            headers = [c.value for c in book[where][first.row]][first.column - 1:]
+            assert headers[:len(contract.TABLES[table])] == contract.TABLES[table]
+    finally:
+        book.close()
+    assert set(publish.MATRIX_COLOURS) == set(publish.MATRIX_LEGEND) == set(
+        contract.MATRIX_STATUSES)
+    assert set(consolidation.register["Status"]) <= set(contract.REGISTER_STATUSES)

@@ -847,3 +847,28 @@ def test_bad_layout_spec_names_the_key(tmp_path, text, complaint):
     (tmp_path / "kapot.toml").write_text(text, "utf-8")
     with pytest.raises(LayoutError, match=complaint):
         load_layouts(tmp_path)
+
+
+@pytest.mark.parametrize("empty_value", ["", "<v></v>", "<v/>"],
+                         ids=["no-v", "empty-v-as-openpyxl-with-lxml-writes", "self-closed-v"])
+def test_formula_without_cached_value_however_the_writer_spells_it(tmp_path, programme,
+                                                                   empty_value):
+    """openpyxl writes no <v> for an uncalculated formula, or <v></v> when lxml is installed;
+    calamine reads every spelling as an empty cell, so each is formule-zonder-waarde."""
+    import re
+
+    workbook = openpyxl.load_workbook(DATA / HILVERSUM)
+    saved = tmp_path / "opgeslagen.xlsx"
+    workbook.save(saved)
+    with zipfile.ZipFile(saved) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    members[sheet] = re.sub(rb"(</f>)(?:<v></v>|<v/>)?", rb"\1" + empty_value.encode(),
+                            members[sheet])
+    path = tmp_path / HILVERSUM
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    submission = read_submission(path, programme)
+    assert keys(submission) == [("Rapportage Q3 2021", c, "formule-zonder-waarde")
+                                for c in ("B16", "C16", "D16", "E16")]

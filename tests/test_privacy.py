@@ -59,6 +59,7 @@ def assert_no_raw(text: str) -> None:
 
 @pytest.mark.parametrize("digits, valid", [
     ("111222333", True), ("123456782", True), ("1234.56.782", True), ("123 456 782", True),
+    ("123-456-782", True),
     ("123456789", False), ("000000000", False), ("12345678", False), ("1112223330", False),
 ])
 def test_eleven_test(digits, valid):
@@ -100,6 +101,56 @@ def test_find_bsns_in_numbers_and_text():
     assert privacy.is_bsn("012345672")  # typed as a number, Excel keeps 12345672
     assert [(h.cell, h.masked) for h in hits] == [("B2", "*****2333"), ("B3", "*****6782"),
                                                   ("A4", "*****5672"), ("C4", "*****5672")]
+
+
+@pytest.mark.parametrize("code, meaning", [
+    ("General", ("", False)), ("0", ("", False)), ("000000000", ("", False)), ("@", ("", False)),
+    ("#,##0", ("", True)), ("[Red]#,##0", ("", True)), ("_-* #,##0_-", ("", True)),
+    ('"€ "#,##0', ("een bedrag in geld", True)), ("[$€-413] #,##0", ("een bedrag in geld", True)),
+    ("$#,##0", ("een bedrag in geld", True)), ("[$-413]0", ("", False)),  # a locale, no money
+    ("#,##0.00", ("een getal met decimalen", False)), ("0%", ("een percentage", False)),
+    ("d-m-yyyy", ("een datum of tijd", False)), ("[$-F800]dddd", ("een datum of tijd", False)),
+    ("##0.0E+0", ("een getal met decimalen", False)),
+])
+def test_what_a_number_format_says(code, meaning):
+    assert privacy.format_meaning(code) == meaning
+
+
+@pytest.mark.parametrize("number_format, labels, verdict", [
+    ("General", ("Nummer", ""), ""),                        # a BSN: an error
+    ("000000000", ("", ""), ""),                            # a BSN column's own format
+    ("€ #,##0", ("Overig", ""), None),                      # money: plainly not a BSN
+    ("0.00", ("", ""), None),
+    ("#,##0", ("", ""), privacy.THOUSANDS_REASON),          # 123.456.782: ask
+    ("#,##0", ("Bedrag", ""), None),                        # thousands and a header: an amount
+    ("General", ("Subsidie 2024", ""), "de kolom of rij heet 'Subsidie 2024'"),
+    ("General", ("", "Kosten"), "de kolom of rij heet 'Kosten'"),
+    ("General", ("KvK-nummer", ""), "de kolom of rij heet 'KvK-nummer'"),
+    ("€ #,##0", ("BSN", ""), ""),                           # a BSN header outweighs any format
+])
+def test_precision_rules_for_numbers(number_format, labels, verdict):
+    assert privacy.judge_number(number_format, labels) == verdict
+
+
+@pytest.mark.parametrize("text, labels, verdict", [
+    ("cliënt 123-456-782", ("Opmerking", ""), ""),
+    ("€ 123.456.782", ("", ""), "er staat een euroteken of centen bij"),
+    ("123.456.782,00", ("", ""), "er staat een euroteken of centen bij"),
+    ("123.456.782", ("Begroting", ""), "de kolom of rij heet 'Begroting'"),
+    ("€ 123.456.782", ("BSN", ""), ""),
+])
+def test_precision_rules_for_text(text, labels, verdict):
+    match = next(m for m in privacy._BSN.finditer(text) if privacy.is_bsn(m.group()))
+    assert privacy.judge_text(text, match, labels) == verdict
+
+
+def test_an_amount_on_a_budget_sheet_is_asked_about_or_left_alone():
+    grid = [["Post", "Bedrag", "Overig"], ["huur", 123456782, 111222333],
+            ["reserve", None, "€ 123.456.782"], ["BSN", None, "€ 124.019.031"]]
+    formats = {"B2": "#,##0", "C2": "General"}
+    hits = privacy.find_bsns("Begroting", grid, lambda cell: formats.get(cell, ""))
+    assert [(h.cell, h.question) for h in hits] == [
+        ("C2", ""), ("C3", "er staat een euroteken of centen bij"), ("C4", "")]  # a BSN row
 
 
 def test_scanning_a_240_row_file_is_cheap(tmp_path):
@@ -165,6 +216,9 @@ def test_a_bsn_anywhere_is_an_error(files, programme):
     assert sorted(personal) == [("Invoer", "C10", "fout"), ("Invoer", "G9", "fout"),
                                 ("Invoer", "J3", "fout"), ("Notities", "C4", "fout"),
                                 ("_xlmonitor", "D1", "fout")]
+    assert [(f.severity, f.params["place"]) for f in validation.findings
+            if f.code == "persoonsgegevens-elders"] == [
+        ("fout", "de documenteigenschap Titel (Bestand > Info)")]
     assert "*****6782" in next(f.message for f in validation.findings if f.cell == "G9")
     # every message and detail masked, also of other findings quoting the cell
     assert any(f.code == "geen-geheel-getal" and "*****2333" in f.message

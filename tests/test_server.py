@@ -559,8 +559,11 @@ def test_master_has_xlwings_remote_module_and_vba_web(master_vba):
 def test_the_button_uses_the_server_when_instellingen_names_one(master_vba):
     source = master_vba["Consolideren"]
     main = re.search(r"Public Sub Consolideer\(\)\n(.*?)\nEnd Sub", source, re.DOTALL).group(1)
-    # The server branch comes first and returns; RunPython only without a Server setting.
-    assert main.index("If Setting(SERVER_SETTING) <> \"\" Then") < main.index("ProbePython")
+    # The server branch comes first and returns; RunPython (RunButton, which probes the
+    # local Python) only without a Server setting.
+    assert main.index("If Setting(SERVER_SETTING) <> \"\" Then") < main.index("RunButton")
+    run_button = re.search(r"Private Sub RunButton\(.*?\nEnd Sub", source, re.DOTALL).group(0)
+    assert "ProbePython" in run_button and "SERVER" not in run_button
     assert "ConsolideerViaServer Setting(SERVER_SETTING)" in main
     via = re.search(r"Private Sub ConsolideerViaServer\(.*?\nEnd Sub", source, re.DOTALL).group(0)
     assert re.search(r"RunServerPython url & SERVER_RUN, auth:=token, include:=SERVER_SHEETS, "

@@ -1,5 +1,7 @@
-"""Command line: a thin layer over the library. Dutch for users; exit codes:
-0 all good · 1 done, but findings or rejected files · 2 usage · 3 could not write."""
+"""Command line: a thin layer over the library. Dutch for users (help and argparse's own
+messages too, from the catalogue :mod:`xlmonitor.texts`); exit codes: 0 all good · 1 done,
+but a file refused by a rule (afgekeurd, vergrendeld) or an error · 2 usage · 3 could not
+write (see :mod:`xlmonitor.run.summary` for what counts)."""
 
 from __future__ import annotations
 
@@ -11,15 +13,45 @@ from pathlib import Path
 
 from xlmonitor._version import __version__
 from xlmonitor.errors import UsageError, XlmonitorError
+from xlmonitor.texts import dutch_argparse, text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_WRITE = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors in one Dutch line with exit code 2."""
+    """argparse in Dutch (:func:`~xlmonitor.texts.dutch_argparse` around everything it says)
+    that reports usage errors in one Dutch line with exit code 2."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        with dutch_argparse():
+            super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args, **kwargs):
+        with dutch_argparse():
+            return super().add_argument(*args, **kwargs)
+
+    def add_subparsers(self, **kwargs):
+        with dutch_argparse():
+            return super().add_subparsers(**kwargs)
+
+    def parse_args(self, args=None, namespace=None):
+        with dutch_argparse():
+            return super().parse_args(args, namespace)
+
+    def parse_known_args(self, args=None, namespace=None):
+        with dutch_argparse():
+            return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        with dutch_argparse():
+            return super().format_usage()
+
+    def format_help(self) -> str:
+        with dutch_argparse():
+            return super().format_help()
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"Ongeldige invoer: {message}. Zie 'xlmonitor --help'.")
+        raise UsageError(text("cli.ongeldig", message=message))
 
 
 def _programme(args):
@@ -35,30 +67,37 @@ def cmd_template(args) -> int:
     programme = _programme(args)
     period = parse_period(args.periode)
     if period is None:
-        raise UsageError(f"Ongeldige periode '{args.periode}'. Schrijf een kwartaal als 2021-Q3.")
+        raise UsageError(text("cli.ongeldige-periode", period=args.periode))
     if args.gemeente:
         municipality = programme.municipality(args.gemeente) or args.gemeente
         output = Path(args.output or template_file_name(municipality, period))
         path = build_template(programme, municipality, period, output)
-        print(f"Sjabloon geschreven: {path}")
+        print(text("cli.sjabloon-geschreven", path=path))
     else:
         paths = build_templates(programme, period, Path(args.output or "."))
         for path in paths:
-            print(f"Sjabloon geschreven: {path}")
+            print(text("cli.sjabloon-geschreven", path=path))
     return EXIT_OK
 
 
 def cmd_validate(args) -> int:
+    from xlmonitor.findings import use_catalogue
+
+    programme = _programme(args)
+    with use_catalogue(args.meldingen):
+        return _validate(args, programme)
+
+
+def _validate(args, programme) -> int:
     from xlmonitor.findings import group_findings
     from xlmonitor.intake.read import read_submission
     from xlmonitor.validation.checks import validate_submission
 
-    programme = _programme(args)
     results = []
     for name in args.files:
         path = Path(name)
         if not path.is_file():
-            raise UsageError(f"Bestand '{name}' bestaat niet.")
+            raise UsageError(text("cli.bestand-bestaat-niet", name=name))
         submission = read_submission(path, programme)
         results.append(validate_submission(submission, programme))
     findings = [f for r in results for f in r.findings]
@@ -76,14 +115,14 @@ def cmd_validate(args) -> int:
         from xlmonitor.privacy import shown_file_name
 
         for result in results:
-            shown = group_findings(result.findings)
+            shown = group_findings(result.findings)  # what users read: cells as ranges
             errors = sum(f.is_error for f in shown)
             warnings = len(shown) - errors
-            verdict = "afgekeurd" if errors else "goedgekeurd"
-            print(f"{shown_file_name(result.submission.name)}: {verdict} ({errors} fout(en), "
-                  f"{warnings} waarschuwing(en))")
+            print(text("cli.validate-afgekeurd" if errors else "cli.validate-goedgekeurd",
+                       file=shown_file_name(result.submission.name), errors=errors,
+                       warnings=warnings))
             for f in shown:
-                print(f"  - [{f.severity}] {f.message}")
+                print(text("cli.validate-bevinding", severity=f.severity, message=f.message))
     return EXIT_FINDINGS if any(f.is_error for f in findings) else EXIT_OK
 
 
@@ -95,7 +134,7 @@ def _run_settings(args):
         feedback=getattr(args, "feedback", None), programme=args.programma,
         peilperiode=getattr(args, "peilperiode", None), lock_wait=getattr(args, "wacht", None),
         log=getattr(args, "log", None), jobs=getattr(args, "jobs", None),
-        cache=_cache_option(args))
+        cache=_cache_option(args), messages=args.meldingen)
 
 
 def cmd_consolidate(args) -> int:
@@ -108,8 +147,8 @@ def cmd_consolidate(args) -> int:
     elif not args.quiet:
         print("\n".join(result.report_lines()))
     if result.feedback_failed:
-        print(f"xlmonitor: terugkoppeling voor {len(result.feedback_failed)} bestand(en) niet "
-              f"geschreven; zie {settings.log}", file=sys.stderr)
+        print(text("cli.terugkoppeling-mislukt", count=len(result.feedback_failed),
+                   log=settings.log), file=sys.stderr)
     return result.exit_code
 
 
@@ -120,16 +159,16 @@ def cmd_schedule(args) -> int:
     if args.print:  # the bare line for this system, to pipe: (crontab -l; … --print) | crontab -
         windows = os.name == "nt"
         if windows and commands["cmd_bestand"] in commands["schtasks"]:
-            print(f"Sla eerst dit bestand op als {commands['cmd_bestand']}:\n"
-                  f"{commands['cmd']}", file=sys.stderr)
+            print(text("cli.schedule-eerst-opslaan", path=commands["cmd_bestand"],
+                       content=commands["cmd"]), file=sys.stderr)
         print(commands["schtasks"] if windows else commands["cron"])
         return EXIT_OK
     if commands["cmd_bestand"] in commands["schtasks"]:
-        print(f"Sla eerst dit bestand op als {commands['cmd_bestand']}:\n")
+        print(text("cli.schedule-cmd-bestand", path=commands["cmd_bestand"]) + "\n")
         print(commands["cmd"].replace("\r\n", "\n"))
-    print("Windows Taakplanner (opdrachtprompt als beheerder):")
+    print(text("cli.schedule-taakplanner"))
     print(f"  {commands['schtasks']}\n")
-    print("cron (crontab -e):")
+    print(text("cli.schedule-cron"))
     print(f"  {commands['cron']}\n")
     print(commands["toelichting"])
     return EXIT_OK
@@ -139,18 +178,18 @@ def cmd_watch(args) -> int:
     from xlmonitor.run.schedule import watch
 
     if args.interval <= 0:
-        raise UsageError("Ongeldige invoer: --interval moet meer dan 0 seconden zijn.")
+        raise UsageError(text("cli.watch-interval"))
     settings = _run_settings(args)
     settings.check()
     echo = None if args.quiet else print
     if echo:
-        echo(f"Bewaakt {settings.inbox} (elke {args.interval:g} s); consolideert zodra nieuwe "
-             f"bestanden {settings.settle:g} s onveranderd zijn. Stoppen met Ctrl+C.")
+        echo(text("cli.watch-start", inbox=settings.inbox, interval=f"{args.interval:g}",
+                  settle=f"{settings.settle:g}"))
     try:
         watch(settings, interval=args.interval, echo=echo)
     except KeyboardInterrupt:
         if echo:
-            echo("Gestopt.")
+            echo(text("cli.watch-gestopt"))
     return EXIT_OK
 
 
@@ -158,11 +197,9 @@ def cmd_export(args) -> int:
     from xlmonitor.export.outputs import export_dashboard, export_tables, resolve_peilperiode
 
     if not (args.pdf or args.png or args.csv or args.parquet):
-        raise UsageError("Ongeldige invoer: kies minstens een van --pdf, --png, --csv of "
-                         "--parquet. Zie 'xlmonitor export --help'.")
+        raise UsageError(text("cli.export-niets"))
     if args.peilperiode and not (args.pdf or args.png):
-        raise UsageError("Ongeldige invoer: --peilperiode geldt voor --pdf en --png; de "
-                         "tabellen worden altijd volledig geschreven.")
+        raise UsageError(text("cli.export-peilperiode"))
     if args.peilperiode:  # checked before anything is written
         args.peilperiode = resolve_peilperiode(args.master, args.peilperiode)
     written = []
@@ -174,7 +211,7 @@ def cmd_export(args) -> int:
         written += export_dashboard(args.master, pdf=args.pdf, png=args.png,
                                     peilperiode=args.peilperiode, dpi=args.dpi)
     for path in written:
-        print(f"Geschreven: {path}")
+        print(text("cli.geschreven", path=path))
     return EXIT_OK
 
 
@@ -210,30 +247,28 @@ def cmd_build_workbooks(args) -> int:
     from xlmonitor.build import build_workbooks
 
     for path in build_workbooks(Path(args.map)):
-        print(f"Gebouwd: {path}")
+        print(text("cli.gebouwd", path=path))
     return EXIT_OK
 
 
 def _run_arguments(p: argparse.ArgumentParser) -> None:
     """Options of an unattended run; they override xlmonitor.toml next to the master."""
-    p.add_argument("inbox", nargs="?", metavar="INBOX", help="map met de inzendingen")
-    p.add_argument("-o", "--output", metavar="MASTER", help="de master-werkmap (.xlsx of .xlsm)")
-    p.add_argument("--feedback", metavar="MAP", help="schrijf .controle.xlsx-kopieën in MAP")
+    p.add_argument("inbox", nargs="?", metavar="INBOX", help=text("cli.run.inbox"))
+    p.add_argument("-o", "--output", metavar="MASTER", help=text("cli.run.output"))
+    p.add_argument("--feedback", metavar="MAP", help=text("cli.run.feedback"))
     p.add_argument("--log", metavar="BESTAND",
-                   help="logbestand (standaard xlmonitor.log naast de master)")
+                   help=text("cli.run.log"))
     p.add_argument("--wacht", type=float, metavar="SECONDEN",
-                   help="hoe lang te wachten als er al een consolidatie loopt (standaard 120)")
+                   help=text("cli.run.wacht"))
     p.add_argument("--instellingen", metavar="BESTAND",
-                   help="instellingenbestand (standaard xlmonitor.toml naast de master)")
+                   help=text("cli.run.instellingen"))
     p.add_argument("--jobs", "--taken", type=_positive_int, metavar="N",
-                   help="lees N bestanden tegelijk, elk in een eigen proces (standaard: het "
-                        "aantal processorkernen)")
+                   help=text("cli.run.taken"))
     p.add_argument("--cache", action="store_true",
-                   help="bewaar ingelezen bestanden in .xlmonitor-cache naast de master, zodat "
-                        "een volgende keer alleen nieuwe en gewijzigde bestanden worden gelezen")
-    p.add_argument("--cache-map", metavar="MAP", help="zoals --cache, in MAP")
+                   help=text("cli.run.cache"))
+    p.add_argument("--cache-map", metavar="MAP", help=text("cli.run.cache-map"))
     p.add_argument("--geen-cache", action="store_true",
-                   help="lees alle bestanden opnieuw en bewaar niets in de cache")
+                   help=text("cli.run.geen-cache"))
 
 
 def _cache_option(args) -> Path | bool | None:
@@ -245,10 +280,10 @@ def _cache_option(args) -> Path | bool | None:
     return True if getattr(args, "cache", False) else None
 
 
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' is geen geheel getal van minstens 1")
-    return int(text)
+def _positive_int(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(text("cli.geen-positief-getal", value=value))
+    return int(value)
 
 
 def _port(text: str) -> int:
@@ -259,82 +294,76 @@ def _port(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xlmonitor", description=(
-        "Controleert de kwartaalwerkmappen van gemeenten en voegt ze samen tot de monitor "
-        "Werken aan Werk en Perspectief op Werk."))
+        text("cli.omschrijving")))
     parser.add_argument("--programma", metavar="BESTAND",
-                        help="programmabestand (standaard: het meegeleverde programma.xlsx)")
+                        help=text("cli.xlmonitor.programma"))
+    parser.add_argument("--meldingen", metavar="BESTAND",
+                        help=text("cli.xlmonitor.meldingen"))
     parser.add_argument("--version", action="version", version=f"xlmonitor {__version__}",
-                        help="toon de versie van xlmonitor")
+                        help=text("cli.xlmonitor.version"))
     commands = parser.add_subparsers(dest="command", metavar="OPDRACHT", parser_class=_Parser)
 
-    p = commands.add_parser("validate", help="controleer werkmappen en toon de bevindingen")
+    p = commands.add_parser("validate", help=text("cli.opdracht.validate"))
     p.add_argument("files", nargs="+", metavar="BESTAND")
-    p.add_argument("--json", action="store_true", help="bevindingen als JSON")
-    p.add_argument("--feedback", metavar="MAP", help="schrijf .controle.xlsx-kopieën in MAP")
+    p.add_argument("--json", action="store_true", help=text("cli.validate.json"))
+    p.add_argument("--feedback", metavar="MAP", help=text("cli.validate.feedback"))
     p.set_defaults(func=cmd_validate)
 
-    p = commands.add_parser("consolidate", help="voeg de inbox samen tot de master-werkmap")
+    p = commands.add_parser("consolidate", help=text("cli.opdracht.consolidate"))
     _run_arguments(p)
-    p.add_argument("--peilperiode", metavar="KWARTAAL", help="bijvoorbeeld 2021-Q3")
-    p.add_argument("--json", action="store_true", help="samenvatting als JSON")
+    p.add_argument("--peilperiode", metavar="KWARTAAL", help=text("cli.consolidate.peilperiode"))
+    p.add_argument("--json", action="store_true", help=text("cli.consolidate.json"))
     p.add_argument("--quiet", action="store_true",
-                   help="niets op het scherm behalve fouten (voor de Taakplanner of cron)")
+                   help=text("cli.consolidate.quiet"))
     p.set_defaults(func=cmd_consolidate)
 
     p = commands.add_parser(
-        "schedule", help="toon de opdracht om elke nacht te consolideren (Taakplanner, cron)")
+        "schedule", help=text("cli.opdracht.schedule"))
     _run_arguments(p)
     p.add_argument("--print", action="store_true",
-                   help="alleen de regel voor dit systeem (cron, of schtasks op Windows), "
-                        "zonder uitleg, om door te geven: (crontab -l; xlmonitor schedule "
-                        "--print) | crontab -")
-    p.add_argument("--tijd", default="02:00", metavar="UU:MM", help="tijdstip, standaard 02:00")
+                   help=text("cli.schedule.print"))
+    p.add_argument("--tijd", default="02:00", metavar="UU:MM", help=text("cli.schedule.tijd"))
     p.set_defaults(func=cmd_schedule)
 
     p = commands.add_parser(
-        "watch", help="bewaak de inbox en consolideer zodra nieuwe bestanden binnen zijn")
+        "watch", help=text("cli.opdracht.watch"))
     _run_arguments(p)
-    p.add_argument("--peilperiode", metavar="KWARTAAL", help="bijvoorbeeld 2021-Q3")
+    p.add_argument("--peilperiode", metavar="KWARTAAL", help=text("cli.watch.peilperiode"))
     p.add_argument("--interval", type=float, default=10.0, metavar="SECONDEN",
-                   help="hoe vaak de inbox wordt bekeken, standaard 10 seconden")
-    p.add_argument("--quiet", action="store_true", help="niets op het scherm behalve fouten")
+                   help=text("cli.watch.interval"))
+    p.add_argument("--quiet", action="store_true", help=text("cli.watch.quiet"))
     p.set_defaults(func=cmd_watch)
 
-    p = commands.add_parser("template", help="maak het standaardsjabloon voor een kwartaal")
-    p.add_argument("--gemeente", help="gemeente (zonder: voor alle gemeenten)")
-    p.add_argument("--periode", required=True, help="kwartaal, bijvoorbeeld 2021-Q3")
-    p.add_argument("-o", "--output", help="bestand (met --gemeente) of map")
+    p = commands.add_parser("template", help=text("cli.opdracht.template"))
+    p.add_argument("--gemeente", help=text("cli.template.gemeente"))
+    p.add_argument("--periode", required=True, help=text("cli.template.periode"))
+    p.add_argument("-o", "--output", help=text("cli.template.output"))
     p.set_defaults(func=cmd_template)
 
     p = commands.add_parser(
-        "export", help="Dashboard als PDF/PNG voor de raadsbrief; tabellen als CSV/Parquet")
-    p.add_argument("master", metavar="MASTER", help="de master-werkmap (.xlsx of .xlsm)")
-    p.add_argument("--pdf", metavar="BESTAND", help="Dashboard als PDF (één pagina, liggend A4)")
-    p.add_argument("--png", metavar="BESTAND", help="Dashboard als afbeelding (PNG)")
+        "export", help=text("cli.opdracht.export"))
+    p.add_argument("master", metavar="MASTER", help=text("cli.export.master"))
+    p.add_argument("--pdf", metavar="BESTAND", help=text("cli.export.pdf"))
+    p.add_argument("--png", metavar="BESTAND", help=text("cli.export.png"))
     p.add_argument("--peilperiode", metavar="KWARTAAL",
-                   help="Dashboard op dit kwartaal, bijvoorbeeld 2021-Q3 (standaard: zoals "
-                        "opgeslagen in de master)")
+                   help=text("cli.export.peilperiode"))
     p.add_argument("--dpi", type=int, default=150, metavar="N",
-                   help="resolutie van de PNG, standaard 150")
+                   help=text("cli.export.dpi"))
     p.add_argument("--csv", metavar="MAP",
-                   help="schrijf data.csv, inzendingen.csv en bevindingen.csv in MAP")
+                   help=text("cli.export.csv"))
     p.add_argument("--parquet", metavar="MAP",
-                   help="dezelfde tabellen als Parquet (vraagt pyarrow: xlmonitor[export])")
+                   help=text("cli.export.parquet"))
     p.set_defaults(func=cmd_export)
 
-    p = commands.add_parser(
-        "rapport", help="de halfjaarlijkse Monitor voor de gemeenteraden (Word, en PDF)")
-    p.add_argument("master", metavar="MASTER", help="de master-werkmap (.xlsx of .xlsm)")
-    p.add_argument("--peilperiode", metavar="KWARTAAL",
-                   help="kwartaal van de monitor, bijvoorbeeld 2021-Q4 (standaard: de "
-                        "peilperiode op het Dashboard van de master)")
+    p = commands.add_parser("rapport", help=text("cli.opdracht.rapport"))
+    p.add_argument("master", metavar="MASTER", help=text("cli.rapport.master"))
+    p.add_argument("--peilperiode", metavar="KWARTAAL", help=text("cli.rapport.peilperiode"))
     p.add_argument("-o", "--output", required=True, metavar="BESTAND",
-                   help="het rapport als Word-document (.docx)")
-    p.add_argument("--pdf", metavar="BESTAND",
-                   help="ook als PDF voor de website (vraagt LibreOffice)")
+                   help=text("cli.rapport.output"))
+    p.add_argument("--pdf", metavar="BESTAND", help=text("cli.rapport.pdf"))
     p.set_defaults(func=cmd_rapport)
 
-    p = commands.add_parser("demo", help="bouw de demo: inbox van zeven gemeenten en de master")
+    p = commands.add_parser("demo", help=text("cli.opdracht.demo"))
     p.add_argument("map", nargs="?", default="xlmonitor-demo", metavar="MAP")
     p.set_defaults(func=cmd_demo)
 
@@ -351,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_server)
 
     p = commands.add_parser("build-workbooks",
-                            help="bouw de meegeleverde werkmappen (ontwikkelaars)")
+                            help=text("cli.opdracht.build-workbooks"))
     p.add_argument("map", nargs="?", default="workbooks", metavar="MAP")
     p.set_defaults(func=cmd_build_workbooks)
     return parser
@@ -369,15 +398,14 @@ def main(argv: list[str] | None = None) -> int:
 
             period = parse_period(args.peilperiode)
             if period is None:
-                raise UsageError(f"Ongeldige peilperiode '{args.peilperiode}'. "
-                                 "Schrijf een kwartaal als 2021-Q3.")
+                raise UsageError(text("cli.ongeldige-peilperiode", period=args.peilperiode))
             args.peilperiode = period
         return args.func(args)
     except XlmonitorError as error:
         print(f"xlmonitor: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print("xlmonitor: afgebroken.", file=sys.stderr)
+        print(text("cli.afgebroken"), file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -2,7 +2,17 @@
 
 A :class:`Finding` names the file, sheet and A1 cell, a kebab-case ``code`` and a Dutch
 ``message`` rendered from the editable catalogue ``messages.csv`` (code, ernst, titel,
-melding). ``detail`` is English, for developers, and never shown to municipal staff.
+melding, meervoud). ``detail`` is English, for developers, and never shown to municipal staff.
+
+**Your own wording.** A region or municipality can reword messages without touching the
+package: a CSV with the same columns holding only the rows it changes (``code`` and
+``melding`` and/or ``titel``), named in ``xlmonitor.toml`` (``meldingen = "meldingen.csv"``),
+with ``--meldingen BESTAND`` or in the environment variable ``XLMONITOR_MELDINGEN``. Its rows
+replace the shipped texts; rows it leaves out keep them. It may not change a code's ``ernst``
+(what blocks a file is the programme's decision, not wording), invent codes, or use a
+placeholder the shipped text does not fill: each is refused with a Dutch message (exit 2), so
+a typo never shows users an empty hole. :func:`use_catalogue` makes a file the one in force
+for a block of work, worker processes included (they inherit the environment variable).
 
 ``file`` is the file's name as xlmonitor shows it: personal data in it (a colleague naming the
 file after a client's BSN) is masked (:func:`xlmonitor.privacy.shown_file_name`), here and in
@@ -17,15 +27,23 @@ individual cells in ``cells``, so a feedback copy still marks every one.
 from __future__ import annotations
 
 import csv
+import hashlib
+import os
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from xlmonitor.errors import UsageError
 from xlmonitor.privacy import mask_text, shown_file_name
+from xlmonitor.texts import text
+
+#: Environment variable naming a CSV of reworded messages (see the module docstring).
+OVERRIDE_VARIABLE = "XLMONITOR_MELDINGEN"
 
 ERROR = "fout"  # blocks the submission
 WARNING = "waarschuwing"  # reported, does not block
@@ -71,19 +89,93 @@ class CatalogueEntry:
     plural: str = ""  # the template for a group of cells; empty: never grouped
 
 
-@cache
-def catalogue(path: str | None = None) -> dict[str, CatalogueEntry]:
-    """The message catalogue; ``path`` overrides the one shipped with the package."""
+def catalogue(path: str | Path | None = None) -> dict[str, CatalogueEntry]:
+    """The message catalogue: the shipped ``messages.csv`` with the rows of the override
+    ``path`` (default: the file named by :data:`OVERRIDE_VARIABLE`, if set) replacing its
+    texts. Raises UsageError for an override that cannot be read or used."""
     if path is None:
-        text = resources.files("xlmonitor").joinpath("messages.csv").read_text("utf-8")
-    else:
-        text = Path(path).read_text("utf-8-sig")
-    rows = csv.DictReader(text.splitlines())
-    return {
-        row["code"]: CatalogueEntry(row["code"], row["ernst"], row["titel"], row["melding"],
-                                    row.get("meervoud") or "")
-        for row in rows
-    }
+        path = os.environ.get(OVERRIDE_VARIABLE) or None
+    return _catalogue(None if path is None else str(path))
+
+
+def catalogue_digest() -> str:
+    """Digest of the catalogue in force (a cache of rendered findings depends on it)."""
+    entries = sorted((e.code, e.severity, e.title, e.template, e.plural)
+                     for e in catalogue().values())
+    return hashlib.sha256(repr(entries).encode()).hexdigest()[:16]
+
+
+@contextmanager
+def use_catalogue(path: str | Path | None) -> Iterator[None]:
+    """Make the override ``path`` the one in force inside the block (``None``: leave it as
+    it is). Checked first: a bad file stops the work before anything is read."""
+    if path is None:
+        yield
+        return
+    catalogue(path)
+    before = os.environ.get(OVERRIDE_VARIABLE)
+    os.environ[OVERRIDE_VARIABLE] = str(Path(path).resolve())
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(OVERRIDE_VARIABLE, None)
+        else:
+            os.environ[OVERRIDE_VARIABLE] = before
+
+
+def _rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(text.splitlines()))
+
+
+@cache
+def _catalogue(override: str | None) -> dict[str, CatalogueEntry]:
+    shipped = resources.files("xlmonitor").joinpath("messages.csv").read_text("utf-8")
+    entries = {row["code"]: CatalogueEntry(row["code"], row["ernst"], row["titel"],
+                                           row["melding"], row.get("meervoud") or "")
+               for row in _rows(shipped)}
+    if override is None:
+        return entries
+    override = str(Path(override).resolve())
+    try:
+        rows = _rows(Path(override).read_text("utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(text("meldingen.onleesbaar", path=override,
+                              reason=type(exc).__name__)) from exc
+    for number, row in enumerate(rows, start=2):
+        entries[row.get("code") or ""] = _overridden(
+            entries, row, text("meldingen.regel", path=override, number=number))
+    return entries
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _overridden(entries: dict[str, CatalogueEntry], row: dict, where: str) -> CatalogueEntry:
+    code = (row.get("code") or "").strip()
+    if code not in entries:
+        raise UsageError(text("meldingen.onbekende-code", code=code, where=where))
+    shipped = entries[code]
+    severity = (row.get("ernst") or "").strip()
+    if severity and severity != shipped.severity:
+        raise UsageError(text("meldingen.ernst", where=where, code=code,
+                              shipped=shipped.severity, severity=severity))
+    title = (row.get("titel") or "").strip() or shipped.title
+    template = (row.get("melding") or "").strip() or shipped.template
+    plural = (row.get("meervoud") or "").strip() or shipped.plural
+    try:
+        unknown = _placeholders(template) - _placeholders(shipped.template) - {
+            "file", "sheet", "cell"}
+        if plural:  # a group's template also has its cells, their number and values
+            unknown |= _placeholders(plural) - _placeholders(shipped.plural or shipped.template) \
+                - {"file", "sheet", "cell", "cells", "count", "values"}
+    except ValueError:
+        raise UsageError(text("meldingen.haakje", where=where, code=code)) from None
+    if unknown:
+        raise UsageError(text("meldingen.onbekende-naam", where=where, code=code,
+                              names=", ".join(sorted(unknown))))
+    return CatalogueEntry(code, shipped.severity, title, template, plural)
 
 
 class _Blank(dict):
@@ -126,14 +218,15 @@ def has_errors(findings: list[Finding]) -> bool:
 
 
 def mask_finding(item: Finding) -> Finding:
-    """The finding with its file name, message, detail and parameters masked."""
-    file, message, detail = shown_file_name(item.file), mask_text(item.message), \
-        mask_text(item.detail)
+    """The finding with its file name, sheet name (a sheet named after a client), message,
+    detail and parameters masked."""
+    file, sheet, message, detail = shown_file_name(item.file), mask_text(item.sheet), \
+        mask_text(item.message), mask_text(item.detail)
     params = {k: mask_text(v) for k, v in item.params.items()}
-    if file == item.file and message == item.message and detail == item.detail and \
-            params == item.params:
+    if file == item.file and sheet == item.sheet and message == item.message and \
+            detail == item.detail and params == item.params:
         return item
-    return replace(item, file=file, message=message, detail=detail, params=params)
+    return replace(item, file=file, sheet=sheet, message=message, detail=detail, params=params)
 
 
 # -- grouping what users read ----------------------------------------------------------------

@@ -3,11 +3,14 @@
 What counts (docs/design.md, "Never"):
 
 * a **BSN** (burgerservicenummer) anywhere in a submission — any cell of any sheet, hidden
-  ones too, as text (``123456782``, ``1234.56.782``, ``123 456 782``) or stored as a number
-  (Excel drops a leading zero, so a number of eight digits counts, zero-padded) — that passes
-  the eleven-test: 9·d1 + 8·d2 + … + 2·d8 − d9 is a multiple of 11 and not 0. One in eleven
-  random nine-digit numbers passes; no count in a quarterly report has nine digits, so every
-  hit is worth an error (``persoonsgegevens``, ``fout``);
+  ones too, and every other place a person can type text (notes, sheet names, names, headers,
+  properties, ...: :mod:`xlmonitor.intake.hiding_places`) — as text (``123456782``,
+  ``1234.56.782``, ``123 456 782``, ``123-456-782``) or stored as a number (Excel drops a
+  leading zero, so a number of eight digits counts, zero-padded) that passes the eleven-test:
+  9·d1 + 8·d2 + … + 2·d8 − d9 is a multiple of 11 and not 0. An error (``persoonsgegevens``,
+  ``fout``), except where the precision rules (:func:`judge_number`, :func:`judge_text`) say
+  the digits are plainly an amount (no finding) or may be one (a warning that asks,
+  ``persoonsgegevens-vraag``): one in eleven nine-digit amounts passes the eleven-test;
 * an **e-mail address** or a **Dutch phone number** (06-12345678, 035 123 4567,
   +31 (0)6 1234 5678) in a remark (``persoonsgegevens``, ``waarschuwing``).
 
@@ -18,14 +21,15 @@ data (a colleague naming the file after a client) is shown masked everywhere
 (:func:`shown_file_name`) and reported (``persoonsgegevens-bestandsnaam``).
 
 Scanning is cheap: the strings of a sheet are joined and searched with one regular expression
-(C speed); only numbers between 10,000,000 and 999,999,999 are tested one by one.
+(C speed) only when a nine-digit shape is there at all; only numbers between 10,000,000 and
+999,999,999 are tested one by one, and only those that pass ask for their number format.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 
@@ -37,8 +41,8 @@ KIND_TEXT = {BSN: "een burgerservicenummer (BSN)", EMAIL: "een e-mailadres",
 
 # Nine digits, alone or grouped 4-2-3 / 3-3-3 by one kind of separator; never part of a
 # longer number or a decimal fraction (0.123456782).
-_BSN = re.compile(r"(?<!\d)(?<!\d[.,])(?:\d{4}([ .]?)\d{2}\1\d{3}|\d{3}([ .])\d{3}\2\d{3})(?!\d)",
-                  re.ASCII)
+_BSN = re.compile(r"(?<!\d)(?<!\d[.,])(?:\d{4}([ .\-]?)\d{2}\1\d{3}|\d{3}([ .\-])\d{3}\2\d{3})"
+                  r"(?!\d)", re.ASCII)
 _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,}")
 # Not part of a word or a longer number; an underscore separates, as in file names
 # (``Laren_0612345678.xlsx``).
@@ -49,9 +53,9 @@ _PHONE = re.compile(r"""(?<![A-Za-z0-9+])(?:
     )(?![A-Za-z0-9])""", re.X | re.ASCII)
 _HINT = re.compile(r"[\d@]")  # no digit and no @: nothing to mask
 _SEPARATOR = "\x00"  # joins a sheet's strings: no pattern matches across it
-# The shape of a text: digits → "0", space and dot → ".", anything else → "x". A BSN in any
+# The shape of a text: digits → "0", space, dot and dash → ".", anything else → "x". A BSN in any
 # spelling _BSN accepts leaves one of _SHAPES; bytes.translate and `in` run at C speed.
-_SHAPE = bytes(ord("0") if chr(b).isdigit() and b < 128 else ord(".") if b in b" ." else
+_SHAPE = bytes(ord("0") if chr(b).isdigit() and b < 128 else ord(".") if b in b" .-" else
                ord("x") for b in range(256))
 _SHAPES = (b"000000000", b"0000.00.000", b"000.000.000")
 _SMALLEST, _LARGEST = 10_000_000, 999_999_999  # numbers that can be a BSN, zero-padded
@@ -59,17 +63,29 @@ _SMALLEST, _LARGEST = 10_000_000, 999_999_999  # numbers that can be a BSN, zero
 
 @dataclass(frozen=True)
 class Hit:
-    """Personal data found in a cell: its kind, where, and the value masked."""
+    """Personal data found in a workbook: its kind, where, and the value masked."""
 
     kind: str
     sheet: str
     cell: str
     masked: str
+    #: Where, when not in a cell's value (Dutch, for the message): "notitie bij cel C9",
+    #: "bladnaam", "documenteigenschap Titel". "" for a cell's value.
+    place: str = ""
+    #: Why it may be an amount after all (Dutch): then a warning that asks, not an error.
+    question: str = ""
 
 
-def _may_hold_bsn(text: str) -> bool:
-    shape = text.encode("utf-8", "surrogatepass").translate(_SHAPE)
+def _may_hold_bsn(text: str | bytes) -> bool:
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    shape = data.translate(_SHAPE)
     return any(candidate in shape for candidate in _SHAPES)
+
+
+def may_hold_bsn(text: str | bytes) -> bool:
+    """Whether nine digits in a spelling a BSN can have are there at all (C speed: a cheap
+    look before anything is parsed)."""
+    return _may_hold_bsn(text)
 
 
 def is_bsn(digits: str) -> bool:
@@ -155,36 +171,170 @@ def _number_is_bsn(value: float) -> bool:
         is_bsn(f"{int(value):09d}")
 
 
-def find_bsns(sheet: str, grid: Sequence[Sequence[object]]) -> list[Hit]:
-    """Every BSN in a sheet's grid (row i, column j is A1 cell (j+1, i+1))."""
-    width = max((len(row) for row in grid), default=0)
+def find_bsns(sheet: str, grid: Sequence[Sequence[object]],
+              number_format: Callable[[str], str] | None = None) -> list[Hit]:
+    """Every BSN in a sheet's grid (row i, column j is A1 cell (j+1, i+1)), judged by the
+    precision rules (:func:`judge_number`, :func:`judge_text`): a number that is plainly an
+    amount is left out, one that may be either is a hit with a ``question``.
+    ``number_format(cell)`` gives a cell's number format code ("" when unknown); it is only
+    asked for the few numbers that pass the eleven-test."""
+    flat, width = _flat(grid)
     if not width:
         return []
-    if any(len(row) != width for row in grid):  # calamine's grids are rectangular; be safe
-        grid = [list(row) + [None] * (width - len(row)) for row in grid]
-    flat = list(chain.from_iterable(grid))
-    hits: list[Hit] = []
-    # Numbers: only the few in BSN range are tested.
-    if any(_SMALLEST <= v <= _LARGEST for v in flat if v.__class__ is float or v.__class__ is int):
-        for index, value in enumerate(flat):
-            if (value.__class__ is float or value.__class__ is int) and _number_is_bsn(value):
-                digits = f"{int(value):09d}"
-                hits.append(Hit(BSN, sheet, _cell(index, width), mask_bsn(digits)))
-    # Text: one look at all strings of the sheet together; the regular expression only runs
-    # when a nine-digit shape is there at all.
-    if _may_hold_bsn(_SEPARATOR.join([v for v in flat if v.__class__ is str])):
-        indexes = [i for i, v in enumerate(flat) if v.__class__ is str]
-        texts = [flat[i] for i in indexes]
-        joined = _SEPARATOR.join(texts)
-        starts, position = [], 0
-        for text in texts:
-            starts.append(position)
-            position += len(text) + 1
-        for match in _BSN.finditer(joined):
-            if is_bsn(match.group()):
-                index = indexes[bisect.bisect_right(starts, match.start()) - 1]
-                hits.append(Hit(BSN, sheet, _cell(index, width), mask_bsn(match.group())))
+    fmt = number_format or (lambda cell: "")
+    hits = []
+    for index, digits in _bsn_numbers(flat):
+        cell = _cell(index, width)
+        question = judge_number(fmt(cell), _labels(flat, width, index))
+        if question is not None:
+            hits.append(Hit(BSN, sheet, cell, mask_bsn(digits), question=question))
+    for index, match in _bsn_texts(flat):
+        question = judge_text(flat[index], match, _labels(flat, width, index))
+        hits.append(Hit(BSN, sheet, _cell(index, width), mask_bsn(match.group()),
+                        question=question))
     return sorted(set(hits), key=lambda h: _cell_order(h.cell))
+
+
+def _flat(grid: Sequence[Sequence[object]]) -> tuple[list[object], int]:
+    """The grid's cells row by row, and its width (calamine's grids are rectangular; a ragged
+    one is padded to be safe)."""
+    width = max((len(row) for row in grid), default=0)
+    if any(len(row) != width for row in grid):
+        grid = [list(row) + [None] * (width - len(row)) for row in grid]
+    return list(chain.from_iterable(grid)), width
+
+
+def _bsn_numbers(flat: list[object]) -> list[tuple[int, str]]:
+    """(index, nine digits) of every number that passes the eleven-test; only the few numbers
+    in BSN range are tested one by one."""
+    if not any(_SMALLEST <= v <= _LARGEST for v in flat
+               if v.__class__ is float or v.__class__ is int):
+        return []
+    return [(index, f"{int(value):09d}") for index, value in enumerate(flat)
+            if (value.__class__ is float or value.__class__ is int) and _number_is_bsn(value)]
+
+
+def _bsn_texts(flat: list[object]) -> list[tuple[int, re.Match]]:
+    """(index, match) of every BSN in the texts: one look at all strings of the sheet together;
+    the regular expression only runs when a nine-digit shape is there at all."""
+    indexes = [i for i, v in enumerate(flat) if v.__class__ is str]
+    texts = [flat[i] for i in indexes]
+    joined = _SEPARATOR.join(texts)
+    if not _may_hold_bsn(joined):
+        return []
+    starts, position = [], 0
+    for text in texts:
+        starts.append(position)
+        position += len(text) + 1
+    result = []
+    for match in _BSN.finditer(joined):
+        if is_bsn(match.group()):
+            number = bisect.bisect_right(starts, match.start()) - 1
+            own = _BSN.search(texts[number], match.start() - starts[number])  # offsets in own text
+            result.append((indexes[number], own))
+    return result
+
+
+def _labels(flat: list[object], width: int, index: int) -> tuple[str, str]:
+    """The text nearest above a cell in its column (its header) and nearest to its left in its
+    row (its label), "" when there is none."""
+    row, column = divmod(index, width)
+    above = next((v for v in (flat[r * width + column] for r in range(row - 1, -1, -1))
+                  if _is_label(v)), "")
+    left = next((v for v in (flat[row * width + c] for c in range(column - 1, -1, -1))
+                 if _is_label(v)), "")
+    return above, left
+
+
+def _is_label(value: object) -> bool:
+    return value.__class__ is str and bool(value.strip()) and not bsn_digits_in_text(value)
+
+
+# -- precision: when nine digits that pass the eleven-test are not a BSN ---------------------
+#
+# The rules, with the privacy officer's eye (a missed BSN is worse than a question):
+# * a number whose format says it is money, a fraction, a percentage, a date or a time, or is
+#   written in scientific notation, is plainly not a BSN: no finding (a BSN is never shown as
+#   € 123.456.782, 123456782,00, 12345678200 % or a date);
+# * a number shown with thousands separators (123.456.782), or under a header / beside a label
+#   that names an amount (bedrag, budget, euro, kosten, subsidie, ...): a warning that asks
+#   ("is dit een BSN?"); both together: an amount, no finding;
+# * a header or label naming a BSN (bsn, burgerservice, sofi) makes any hit an error;
+# * text: an error, unless a euro sign or a cents tail (",00", ",-") is next to it or its
+#   header/label names an amount: then a warning that asks. Text is never left out.
+
+_AMOUNT_WORDS = re.compile(r"bedrag|budget|euro|€|kosten|subsidie|begroting|uitgave|inkomst|"
+                           r"prijs|tarief|saldo|omzet|\beur\b", re.I)
+_BSN_WORDS = re.compile(r"\bbsn|burgerservice|\bsofi", re.I)
+# Headers naming another number of nine digits or fewer (a phone number typed as a number
+# loses its 0): a question, never left out.
+_OTHER_NUMBER_WORDS = re.compile(r"kvk|kamer van koophandel|telefoon|\btel\b|mobiel|iban|"
+                                 r"rekening|postcode|cbs|agb|btw|vestiging|rsin", re.I)
+_FORMAT_NOISE = re.compile(r'"[^"]*"|\\.|_.|\*.|\[[^\]]*\]')  # quoted text, escapes, [colours]
+# Money: a currency sign, or a [$€-413] currency tag ([$-413] alone is a locale, not money).
+_CURRENCY = re.compile(r"€|£|¥|\bEUR\b|\[\$[^\]\-]|\$(?![^\[]*\])", re.I)
+_NOT_BSN_FORMATS = (
+    ("een percentage", re.compile(r"%")),
+    ("een getal met decimalen", re.compile(r"[0#?]\.[0#?]|^\.[0#?]")),
+    ("wetenschappelijke notatie", re.compile(r"[eE][+-]")),
+    ("een datum of tijd", re.compile(r"[dmyhs]", re.I)),
+)
+_THOUSANDS = re.compile(r"[0#?],[0#?]")
+THOUSANDS_REASON = "het getal is opgemaakt met scheidingstekens voor duizendtallen"
+
+
+def format_meaning(code: str) -> tuple[str, bool]:
+    """What a number format says about its number: (reason it is plainly not a BSN, "" if it
+    says nothing of the kind; whether it groups thousands). Format codes are stored in the
+    en-US notation whatever the user's locale: ``#,##0.00``, ``[$€-413] #,##0``."""
+    if not code or code.lower() == "general" or code == "@":
+        return "", False
+    if _CURRENCY.search(code):
+        return "een bedrag in geld", True
+    section = _FORMAT_NOISE.sub("", code.split(";")[0])
+    for reason, pattern in _NOT_BSN_FORMATS:
+        if pattern.search(section):
+            return reason, False
+    return "", bool(_THOUSANDS.search(section))
+
+
+def judge_number(number_format: str, labels: Sequence[str]) -> str | None:
+    """A number that passes the eleven-test: ``None`` when it is plainly not a BSN, ``""`` when
+    it is one (an error), else why it may be an amount (a warning that asks)."""
+    if any(_BSN_WORDS.search(label) for label in labels):
+        return ""
+    not_bsn, grouped = format_meaning(number_format)
+    if not_bsn:
+        return None
+    named = next((label for label in labels if _AMOUNT_WORDS.search(label)), "")
+    if grouped and named:
+        return None
+    if grouped:
+        return THOUSANDS_REASON
+    return _named_reason(named) if named else _other_number(labels)
+
+
+def judge_text(text: str, match: re.Match, labels: Sequence[str]) -> str:
+    """Nine digits in a text that pass the eleven-test: ``""`` (an error), or why they may be
+    an amount (a warning that asks)."""
+    if any(_BSN_WORDS.search(label) for label in labels):
+        return ""
+    before, after = text[max(0, match.start() - 5):match.start()], text[match.end():]
+    if re.search(r"€|\beur", before, re.I) or re.match(r",(?:\d\d|-)(?!\d)", after):
+        return "er staat een euroteken of centen bij"
+    named = next((label for label in labels if _AMOUNT_WORDS.search(label)), "")
+    return _named_reason(named) if named else _other_number(labels)
+
+
+def _named_reason(label: str) -> str:
+    shown = mask_text(label.strip())
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    return f"de kolom of rij heet '{shown}'"
+
+
+def _other_number(labels: Sequence[str]) -> str:
+    named = next((label for label in labels if _OTHER_NUMBER_WORDS.search(label)), "")
+    return _named_reason(named) if named else ""
 
 
 def find_contact_data(text: str) -> list[tuple[str, str]]:
@@ -223,3 +373,15 @@ def _cell(index: int, width: int) -> str:
 def _cell_order(cell: str) -> tuple[int, int, str]:
     letters = cell.rstrip("0123456789")
     return int(cell[len(letters):]), len(letters), letters
+
+
+def bsn_digits_in_text(text: str) -> list[str]:
+    """The nine digits of every BSN in a text, in order (for comparing; never shown)."""
+    if not text or not _may_hold_bsn(text):
+        return []
+    return [d for d in (re.sub(r"\D", "", m.group()) for m in _BSN.finditer(text)) if is_bsn(d)]
+
+
+def find_bsns_in_text(text: str) -> list[str]:
+    """Every BSN in a text (a note, a sheet name, a property), masked, each once."""
+    return list(dict.fromkeys(mask_bsn(digits) for digits in bsn_digits_in_text(text)))

@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from xlmonitor._version import __version__
-from xlmonitor.findings import Finding
+from xlmonitor.findings import Finding, catalogue_digest
 from xlmonitor.intake.read import Submission
 from xlmonitor.validation.checks import Validation
 
@@ -112,7 +112,8 @@ def cache_context(programme, layouts=None) -> str:
     parts = [f"format {FORMAT}", f"xlmonitor {__version__} {_code_digest()}",
              f"pandas {pd.__version__}", f"python-calamine {_version('python-calamine')}",
              f"programme {programme.digest or _programme_digest(programme)}",
-             "layouts " + "\n".join(repr(spec) for spec in specs)]
+             "layouts " + "\n".join(repr(spec) for spec in specs),
+             f"messages {catalogue_digest()}"]  # findings are stored with their texts
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

@@ -32,6 +32,7 @@ from xlmonitor.intake.submission import Submission
 from xlmonitor.periods import period_end
 from xlmonitor.privacy import shown_file_name
 from xlmonitor.programme.definition import INDICATOR_CODES, Programme
+from xlmonitor.texts import text
 from xlmonitor.validation.checks import (
     Validation,
     evaluate_cumulative_rules,
@@ -131,12 +132,12 @@ def consolidate(inbox: str | Path, programme: Programme, *, layouts=None,
     in this process as each file is done (from the cache or read)."""
     inbox = Path(inbox)
     if not inbox.is_dir():
-        raise UsageError(f"De inbox-map {inbox} bestaat niet.")
+        raise UsageError(text("instelling.inbox-ontbreekt", inbox=inbox))
     if cache is not None and not isinstance(cache, SubmissionCache):
         cache = SubmissionCache(cache)
     if cache is not None and cache.folder.resolve().is_relative_to(inbox.resolve()):
-        raise UsageError(f"De cachemap {cache.folder} ligt in de inbox {inbox}; xlmonitor "
-                         "schrijft nooit in de inbox. Kies een andere map.")
+        raise UsageError(text("instelling.in-inbox", label="cachemap", path=cache.folder,
+                              inbox=inbox))
     reader = reader or read_submission
     paths, skipped = inbox_files(inbox)
     validations = read_all(paths, programme, layouts, reader, jobs, cache, progress)

@@ -25,6 +25,11 @@ REGISTER_COLUMNS = [
     "Fouten", "Waarschuwingen", "sha256",
 ]
 
+#: Statuses of a file in tblInzendingen. Only ``ontvangen`` counts; the others say why a file
+#: does not (the run's summary names each such file with its reason).
+REGISTER_STATUSES = ("ontvangen", "afgekeurd", "vervangen", "dubbel", "vergrendeld",
+                     "in aanvoer", "overgeslagen")
+
 #: Statuses of the municipality × period matrix on Inzendingen. ``later``: a quarter after
 #: the last quarter anyone delivered (:func:`matrix_for_periods`), not yet due.
 MATRIX_STATUSES = ("ontvangen", "afgekeurd", "ontbreekt", "later")

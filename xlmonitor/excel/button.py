@@ -1,15 +1,29 @@
 """The Consolideer button: what the master workbook's VBA runs through xlwings.
 
 ``macros/Consolideren.bas`` calls ``RunPython "import xlmonitor.excel;
-xlmonitor.excel.consolideer()"``. :func:`consolideer` reads the sheet ``Instellingen`` of the
-calling book, runs the same library calls as ``xlmonitor consolidate`` (``load_programme``,
-``consolidate``, ``write_feedback_copy``) and refreshes the *open* workbook in place: the
-bodies of ``tblData``, ``tblInzendingen`` and ``tblBevindingen`` (tables resized), the
-municipality × period matrix on ``Inzendingen`` and the ``Status`` cell on Dashboard. The
-Dashboard and Gemeenten formulas read those tables, so Excel recalculates them; nothing is
-saved (the user decides, Excel asks on closing). The button adds no rows or columns outside
-the tables: the master lays out every quarter of the programme when it is written (peilperiode
-list, trend, matrix), so a quarter that started since is already there to fill in.
+xlmonitor.excel.consolideer()"``. :func:`consolideer` runs the one consolidation run of every
+entry point, :func:`xlmonitor.run.schedule.run_consolidation`: the same lock as the nightly
+job (a click while it runs waits, then says so), the same arrival guard (a file still being
+copied is ``in aanvoer``), the same log (one line per click and per file), feedback and
+summary. Its settings are the same :class:`~xlmonitor.run.settings.Settings`: the sheet
+``Instellingen`` of the calling book (:func:`book_settings`) sets inbox, feedback folder and
+programme, over ``xlmonitor.toml`` beside the workbook when there is one.
+
+What differs is where the result goes (:func:`book_publisher`): into the *open* workbook
+instead of the master file: the bodies of ``tblData``, ``tblInzendingen`` and
+``tblBevindingen`` (tables resized), the municipality × period matrix on ``Inzendingen`` and
+the ``Status`` cell on Dashboard. The Dashboard and Gemeenten formulas read those tables, so
+Excel recalculates them; nothing is saved (the user decides, Excel asks on closing). The
+button adds no rows or columns outside the tables: the master lays out every quarter of the
+programme when it is written (peilperiode list, trend, matrix), so a quarter that started
+since is already there to fill in. And how the summary is shown: in a message box.
+
+A server endpoint that holds an xlwings Book does the same with ``via="server"``::
+
+    settings = book_settings(book, master=path_of_the_master_on_the_share)
+    result = run_consolidation(settings, publish=book_publisher(book, when, via="server"),
+                               origin="server")
+    lines = report_lines(result)  # what to show
 
 Everything here only moves values between the library and the book; :func:`table_values`
 is the pure "which values go in which table" step, testable without Excel. Where the values
@@ -22,8 +36,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -35,9 +48,12 @@ from xlmonitor.consolidation.merge import DATA_COLUMNS, FINDING_COLUMNS
 from xlmonitor.consolidation.register import REGISTER_COLUMNS, matrix_for_periods
 from xlmonitor.errors import UsageError, XlmonitorError
 from xlmonitor.master.contract import (
+    MATRIX_FIRST_COLUMN,
     MATRIX_HEADER,
+    MATRIX_MISSING,
     MATRIX_SHEET,
     SETTINGS,
+    SETTINGS_FIELDS,
     SETTINGS_SHEET,
     SETTINGS_TABLE,
     STATUS_FALLBACK,
@@ -45,20 +61,12 @@ from xlmonitor.master.contract import (
     TABLE_SHEETS,
     TABLES,
 )
-from xlmonitor.privacy import shown_file_name
+from xlmonitor.run.schedule import run_consolidation
+from xlmonitor.run.settings import Settings, resolve_settings
+from xlmonitor.run.summary import RunResult, report_lines, status_text
+from xlmonitor.texts import text
 
-__all__ = ["consolideer", "read_settings", "table_values"]
-
-TITLE = "Consolideer"
-
-
-@dataclass
-class ButtonSettings:
-    """The Instellingen of one run, as paths (Python is the VBA's business, not ours)."""
-
-    inbox: Path
-    feedback: Path | None
-    programme: Path | None
+__all__ = ["book_publisher", "book_settings", "consolideer", "read_settings", "table_values"]
 
 
 def read_settings(book) -> dict[str, str]:
@@ -74,39 +82,59 @@ def read_settings(book) -> dict[str, str]:
             for key, value, *_ in rows if key}
 
 
-def resolve_settings(values: Mapping[str, str], folder: Path) -> ButtonSettings:
-    """Paths of the settings, relative ones against ``folder`` (the workbook's)."""
-    def path(key: str) -> Path | None:
-        text = os.path.expandvars(values.get(key, "") or "").strip()
-        if not text:
-            return None
-        candidate = Path(text)
-        return candidate if candidate.is_absolute() else folder / candidate
-
-    inbox = path("Inbox") or folder / SETTINGS["Inbox"][0]
-    return ButtonSettings(inbox=inbox, feedback=path("Terugkoppeling"),
-                          programme=path("Programma"))
+def book_path(book) -> Path:
+    """The open workbook's file: its folder holds the lock, the log and xlmonitor.toml, and
+    relative settings are resolved against it."""
+    fullname = str(book.fullname)
+    if "://" in fullname:
+        raise UsageError(text("knop.onedrive"))
+    path = Path(fullname)
+    return path if path.is_absolute() else Path.cwd() / path.name
 
 
 def workbook_folder(book) -> Path:
-    """Folder of the open workbook: relative settings are resolved against it."""
-    fullname = str(book.fullname)
-    if "://" in fullname:
-        raise UsageError("Deze werkmap staat in OneDrive of SharePoint. Zet hem op de "
-                         "gedeelde schijf, of vul op het blad Instellingen volledige paden in.")
-    path = Path(fullname)
-    return path.parent if path.is_absolute() else Path.cwd()
+    """Folder of the open workbook."""
+    return book_path(book).parent
 
 
-def shared_cache(folder: Path):
+def sheet_settings(values: Mapping[str, str], master: Path, **overrides: object) -> Settings:
+    """The run's :class:`Settings` for the master at ``master``: the Instellingen ``values``
+    (paths relative to its folder, ``%VAR%``/``$VAR`` expanded) over ``xlmonitor.toml``
+    beside it, with ``overrides`` on top. An empty Inbox is the default folder beside the
+    master; an empty Terugkoppeling or Programma leaves the toml's (else none, the shipped
+    programme)."""
+    folder = master.parent
+
+    def path(key: str) -> Path | None:
+        value = os.path.expandvars(values.get(key, "") or "").strip()
+        if not value:
+            return None
+        candidate = Path(value)
+        return candidate if candidate.is_absolute() else folder / candidate
+
+    given = {field: path(key) for key, field in SETTINGS_FIELDS.items()}
+    given["inbox"] = given["inbox"] or folder / SETTINGS["Inbox"][0]
+    settings = resolve_settings(master=master, **given, **overrides)
+    if not settings.cache and shared_cache(folder) is not None:
+        settings.cache = shared_cache(folder)
+    return settings
+
+
+def book_settings(book, *, master: Path | None = None, **overrides: object) -> Settings:
+    """:func:`sheet_settings` of an open xlwings book. ``master``: where that book lives, when
+    the caller knows better than ``book.fullname`` (a server receives a remote book's name
+    only). A click reads in one process (``jobs=1``): starting workers from Excel's Python on
+    Windows costs more than a region's files take."""
+    return sheet_settings(read_settings(book), Path(master) if master else book_path(book),
+                          **{"jobs": 1, **overrides})
+
+
+def shared_cache(folder: Path) -> Path | None:
     """The nightly job's submission cache beside the master, when it keeps one
     (``cache = true`` in xlmonitor.toml): then a click reads only new and changed files.
-    The button never creates one itself. (It reads in one process: starting workers from
-    Excel's Python on Windows costs more than a region's files take.)"""
-    from xlmonitor.consolidation.cache import SubmissionCache
-
+    The button never creates one itself."""
     cache = folder / CACHE_FOLDER_NAME
-    return SubmissionCache(cache) if cache.is_dir() else None
+    return cache if cache.is_dir() else None
 
 
 # -- values for the book ------------------------------------------------------------------
@@ -177,36 +205,6 @@ def matrix_values(consolidation, municipalities: list[str], periods: list[str]) 
     return rows
 
 
-def status_text(consolidation, when: datetime, feedback: int = 0) -> str:
-    register = consolidation.register
-    files = int((register["Status"] != "overgeslagen").sum()) if len(register) else 0
-    errors = sum(f.is_error for f in consolidation.findings)
-    warnings = len(consolidation.findings) - errors
-    text = (f"Bijgewerkt: {when:%d-%m-%Y %H:%M} met de knop Consolideer · {files} bestand(en), "
-            f"{len(consolidation.data)} rijen, {errors} fout(en), {warnings} waarschuwing(en)")
-    return text + (f", {feedback} terugkoppeling(en)" if feedback else "")
-
-
-def summary_message(consolidation, feedback_dir: Path | None, feedback: int) -> str:
-    """The Dutch message at the end of a run: files, findings, missing municipalities."""
-    register = consolidation.register
-    counts = register["Status"].value_counts() if len(register) else pd.Series(dtype=int)
-    errors = sum(f.is_error for f in consolidation.findings)
-    lines = [f"{int(counts.get('ontvangen', 0))} bestand(en) verwerkt, "
-             f"{int(counts.get('afgekeurd', 0))} afgekeurd, "
-             f"{int(counts.get('vervangen', 0))} vervangen.",
-             f"{len(consolidation.findings)} bevinding(en), waarvan {errors} fout(en): zie "
-             "het blad Validatie."]
-    matrix = consolidation.matrix
-    for period in matrix.columns[(matrix == "ontbreekt").any()][-2:]:
-        absent = matrix.index[matrix[period] == "ontbreekt"].tolist()
-        lines.append(f"Ontbreekt voor {period}: {', '.join(absent)}.")
-    if feedback:
-        lines.append(f"Terugkoppeling voor {feedback} bestand(en) in {feedback_dir}.")
-    lines.append("Sla de werkmap op om deze stand te bewaren.")
-    return "\n".join(lines)
-
-
 # -- moving values into the open book -----------------------------------------------------
 
 def _replace_body(sheet, name: str, rows: list[list[Any]], width: int) -> None:
@@ -227,9 +225,9 @@ def _replace_body(sheet, name: str, rows: list[list[Any]], width: int) -> None:
 def _refresh_matrix(book, consolidation) -> None:
     sheet = book.sheets[MATRIX_SHEET]
     header = sheet.range(MATRIX_HEADER).expand("right").options(ndim=1).value
-    if not header or header[0] != "Gemeente":
+    if not header or header[0] != MATRIX_FIRST_COLUMN:
         return
-    periods = [str(p) for p in header[1:] if p and p != "Ontbreekt"]
+    periods = [str(p) for p in header[1:] if p and p != MATRIX_MISSING]
     first = sheet.range(MATRIX_HEADER).offset(1, 0)
     names = first.expand("down").options(ndim=1).value if first.value else []
     municipalities = [str(n) for n in names if n][: len(consolidation.matrix.index)]
@@ -247,55 +245,47 @@ def _status_cell(book):
 status_cell = _status_cell
 
 
-def refresh_book(book, consolidation, when: datetime, feedback: int = 0) -> None:
-    """Write the consolidation into the open master ``book`` (an ``xlwings.Book``)."""
-    for name, rows in table_values(consolidation).items():
+def refresh_book(book, result: RunResult, when: datetime, via: str = "knop") -> None:
+    """Write the run's consolidation into the open master ``book`` (an ``xlwings.Book``)."""
+    for name, rows in table_values(result.consolidation).items():
         _replace_body(book.sheets[TABLE_SHEETS[name]], name, rows, len(TABLES[name]))
-    _refresh_matrix(book, consolidation)
-    _status_cell(book).value = "'" + status_text(consolidation, when, feedback)
+    _refresh_matrix(book, result.consolidation)
+    _status_cell(book).value = "'" + status_text(result, when, via=via)
 
 
-def consolideer(book=None, *, now: datetime | None = None):
+def book_publisher(book, when: datetime, *, via: str = "knop") -> Callable[[RunResult], None]:
+    """The ``publish`` of :func:`~xlmonitor.run.schedule.run_consolidation` for an open
+    workbook: refresh it and let Excel recalculate."""
+    def publish(result: RunResult) -> None:
+        refresh_book(book, result, when, via)
+        book.app.calculate()
+
+    return publish
+
+
+def message(result: RunResult) -> str:
+    """The run's summary as the button shows it: :func:`report_lines`, unindented."""
+    return "\n".join(line[2:] if line.startswith("  ") else line
+                     for line in report_lines(result))
+
+
+def consolideer(book=None, *, now: datetime | None = None) -> RunResult | None:
     """Entry point of the Consolideer button. ``book`` defaults to ``xlwings.Book.caller()``;
-    returns the :class:`~xlmonitor.consolidation.merge.Consolidation`, or None when it failed (the
-    user then got a Dutch message)."""
-    from xlmonitor.consolidation.merge import consolidate
-    from xlmonitor.feedback.marked_copy import write_feedback_copy
-    from xlmonitor.programme.definition import load_programme
-
+    returns the :class:`~xlmonitor.run.summary.RunResult`, or None when it failed (the user
+    then got a Dutch message, and the status cell says so)."""
     if book is None:
         import xlwings
 
         book = xlwings.Book.caller()
     when = now or datetime.now().replace(microsecond=0)
     try:
-        folder = workbook_folder(book)
-        settings = resolve_settings(read_settings(book), folder)
-        result = consolidate(settings.inbox, load_programme(settings.programme),
-                             cache=shared_cache(folder))
-        written, failed = 0, []
-        if settings.feedback is not None:
-            for name, validation in sorted(result.validations.items()):
-                findings = result.file_findings.get(name, [])
-                if not findings:
-                    continue
-                try:  # one unwritable copy must not stop the others
-                    if write_feedback_copy(validation.submission.path, findings,
-                                           settings.feedback) is not None:
-                        written += 1
-                except OSError:
-                    failed.append(name)
-        refresh_book(book, result, when, written)
-        book.app.calculate()
+        result = run_consolidation(book_settings(book), publish=book_publisher(book, when),
+                                   origin="knop")
     except XlmonitorError as error:
-        _status_cell(book).value = f"'Niet bijgewerkt ({when:%d-%m-%Y %H:%M}): {error}"
-        book.app.alert(f"Het consolideren is niet gelukt.\n\n{error}", title=TITLE,
+        _status_cell(book).value = "'" + text("status.niet-bijgewerkt",
+                                              when=f"{when:%d-%m-%Y %H:%M}", error=error)
+        book.app.alert(text("knop.mislukt", error=error), title=text("knop.titel"),
                        mode="critical")
         return None
-    message = summary_message(result, settings.feedback, written)
-    if failed:
-        message += (f"\n\nTerugkoppeling niet geschreven voor {len(failed)} bestand(en), "
-                    f"onder meer {shown_file_name(failed[0])}: is de map "
-                    f"{settings.feedback} alleen-lezen?")
-    book.app.alert(message, title=TITLE, mode="info")
+    book.app.alert(message(result), title=text("knop.titel"), mode="info")
     return result

@@ -14,9 +14,10 @@ only the ``Controle`` sheet, without links; a bad source never raises. A source 
 as unreadable or over a limit is not opened at all (a zip or entity bomb stays closed).
 
 Personal data (:mod:`xlmonitor.privacy`: BSN, e-mail address, phone number) is masked in every
-cell value and comment of the copy, its document properties and every message, whatever
-``mask`` says; also in the source's *name*, wherever the copy shows it and in the copy's own
-name (:func:`feedback_path`).
+cell value and note of the copy, its sheet names, headers and footers, names, data validations
+and document properties (:mod:`xlmonitor.feedback.masking`; the Controle sheet then says so) and
+every message, whatever ``mask`` says; also in the source's *name*, wherever the copy shows it
+and in the copy's own name (:func:`feedback_path`).
 
 The same source and findings give the same bytes on every run: the copy says it was saved when
 the source was (the source's modification time, :func:`~xlmonitor.reproducible.save_workbook`),
@@ -50,6 +51,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xlmonitor import privacy
 from xlmonitor.atomic import replace_atomically
 from xlmonitor.errors import UsageError, WriteError
+from xlmonitor.feedback.masking import mask_personal_data
 from xlmonitor.findings import Finding, group_findings
 from xlmonitor.reproducible import save_workbook, utc_time
 
@@ -110,6 +112,7 @@ class _Row:
     sheet_order: int = 10**6
     position: tuple[int, int] = (0, 0)
     target: str | None = None  # internal link location, e.g. "'Invoer'!D12"
+    renamed_sheet: str = ""  # the copy's name of a sheet named after personal data
 
 
 def feedback_path(source: Path, outdir: Path) -> Path:
@@ -194,8 +197,10 @@ def write_feedback_copy(
         workbook, note = _open_source(source)
     if workbook is not None:
         try:
-            _mask_personal_data(workbook)
-            _mark_cells(workbook, rows)
+            masked, renamed = mask_personal_data(workbook, COMMENT_AUTHOR)
+            if masked:
+                note = " ".join(filter(None, [note, _masked_note(masked)]))
+            _mark_cells(workbook, rows, renamed)
             _add_control_sheet(workbook, source, _grouped_rows(rows, mask), note)
             return _save(workbook, target, saved_at)
         except WriteError:
@@ -226,8 +231,10 @@ def _grouped_rows(rows: list[_Row], mask: Mask | None) -> list[_Row]:
             table.append(by_finding[id(item)])
             continue
         first = by_cell[(item.sheet, item.cells[0], item.code)]
-        table.append(_Row(item, (mask or _identity)(privacy.mask_text(item.message)),
-                          first.sheet_order, first.position, first.target))
+        grouped = _Row(item, (mask or _identity)(privacy.mask_text(item.message)),
+                       first.sheet_order, first.position, first.target)
+        grouped.renamed_sheet = first.renamed_sheet  # set by _mark_cells
+        table.append(grouped)
     return table
 
 
@@ -289,44 +296,29 @@ def _open_source(source: Path) -> tuple[Workbook | None, str]:
 # --------------------------------------------------------------------------- marking
 
 
-#: Text fields of docProps/core.xml (File > Info in Excel): a title can name a client too.
-_PROPERTIES = ("title", "subject", "description", "keywords", "category", "creator",
-               "lastModifiedBy", "identifier", "contentStatus")
+def _masked_note(places: list[str]) -> str:
+    listed = places[0] if len(places) == 1 else f"{', '.join(places[:-1])} en {places[-1]}"
+    return (f"Wat op persoonsgegevens lijkt, is in deze kopie onherkenbaar gemaakt ({listed}): "
+            "er staat bijvoorbeeld *****6782 in plaats van een burgerservicenummer. Uw eigen "
+            "bestand is niet veranderd; de meldingen hieronder zeggen wat u daar weghaalt.")
 
 
-def _mask_personal_data(workbook: Workbook) -> None:
-    """Mask every BSN, e-mail address and phone number in the copy's cells and comments, and
-    in its document properties."""
-    for name in _PROPERTIES:
-        value = getattr(workbook.properties, name, None)
-        if isinstance(value, str):
-            setattr(workbook.properties, name, privacy.mask_text(value))
-    for ws in workbook.worksheets:
-        # ws._cells holds the stored cells only; iter_rows() would create every empty cell
-        # of the used range.
-        for cell in list(ws._cells.values()):
-            value = cell.value
-            if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-                masked = privacy.mask_value(value)
-                if masked != value:
-                    _text(cell, masked)
-            if cell.comment is not None:
-                text = privacy.mask_text(cell.comment.text or "")
-                if text != cell.comment.text:
-                    cell.comment = Comment(text, cell.comment.author or COMMENT_AUTHOR)
-
-
-def _mark_cells(workbook: Workbook, rows: list[_Row]) -> None:
-    """Fill, border and comment every offending cell; set each row's link target."""
+def _mark_cells(workbook: Workbook, rows: list[_Row], renamed: dict[str, Worksheet]) -> None:
+    """Fill, border and comment every offending cell; set each row's link target. A finding
+    names a renamed sheet as ``renamed`` does (masked with ``*``)."""
     sheets = {ws.title: ws for ws in workbook.worksheets}
     folded = {title.casefold(): ws for title, ws in sheets.items()}
     order = {ws.title: index for index, ws in enumerate(workbook.worksheets)}
     notes: dict[tuple[str, str], list[_Row]] = {}
     for row in rows:
         f = row.finding
-        ws = (sheets.get(f.sheet) or folded.get(f.sheet.casefold())) if f.sheet else None
+        ws = (sheets.get(f.sheet) or folded.get(f.sheet.casefold()) or renamed.get(f.sheet)) \
+            if f.sheet else None
         if ws is None:
             continue
+        if renamed.get(f.sheet) is ws:  # the Blad column names the tab as the copy shows it
+            row.renamed_sheet = ws.title
+            ws.sheet_state = "visible"  # a hidden sheet named after a client: show where
         row.sheet_order = order[ws.title]
         ref = _clean_ref(f.cell)
         if ref is None:  # a sheet-level finding (missing column, ...): link to the sheet
@@ -582,7 +574,7 @@ def _table_row(ws: Worksheet, row: int, item: _Row, widths: list[int]) -> None:
     ernst = _text(ws.cell(row, 1), _LABEL[f.is_error])
     ernst.fill = _FILL[f.is_error]
     ernst.font = Font(name=_FONT_NAME, bold=True, color=_FONT_COLOUR[f.is_error])
-    _text(ws.cell(row, 2), f.sheet or "(hele bestand)")
+    _text(ws.cell(row, 2), item.renamed_sheet or f.sheet or "(hele bestand)")
     cel = _text(ws.cell(row, 3), f.cell)
     melding = _text(ws.cell(row, 4), item.message)
     if item.target:

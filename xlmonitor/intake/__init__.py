@@ -3,7 +3,8 @@ xls, ods) read into rows with provenance, file, sheet and A1 cell of every value
 
 :mod:`.workbookfile` guards the file before parsing (zip and OLE checks, encryption, bombs,
 limits); :mod:`.layouts` reads the layout specs (``workbooks/layouts/*.toml``);
-:mod:`.layoutreader` reads the sheet that fits a spec best; :mod:`.read` puts it together
+:mod:`.layoutreader` reads the sheet that fits a spec best; :mod:`.hiding_places` finds every
+BSN in the file (cells, notes, sheet names, ...); :mod:`.read` puts it together
 into a :class:`~.submission.Submission`. A bad file never raises: it gets findings.
 """
 

@@ -13,8 +13,10 @@ for a bad file: problems become ``Finding``s in ``submission.findings`` (codes
 *as read* (int, float, str, None, datetime; whole floats as int; text stripped, blank = None):
 type checks are :mod:`xlmonitor.validation.checks`'s job. Rows labelled as totals go to
 ``submission.totals``; a project name the programme does not know keeps its row with
-``projectcode`` None. Every BSN in any cell of any sheet is listed, masked, in
-``submission.personal_data`` (validate reports them).
+``projectcode`` None. Every BSN in any cell of any sheet, and in every other place a person
+can type text (notes, sheet names, names, headers, properties, ...:
+:mod:`xlmonitor.intake.hiding_places`), is listed, masked, in ``submission.personal_data``
+(validate reports them).
 
 How a file is read: :mod:`xlmonitor.intake.workbookfile` checks the container and parses every sheet
 with python-calamine (xlsx, xlsm, xls, ods; a formula gives its cached value; macros are never
@@ -35,6 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from xlmonitor.findings import finding
+from xlmonitor.intake.hiding_places import find_personal_data
 from xlmonitor.intake.layoutreader import read_by_layout
 from xlmonitor.intake.layouts import LayoutSpec, load_layouts
 from xlmonitor.intake.sniff import DUTCH_ERRORS
@@ -49,7 +52,6 @@ from xlmonitor.intake.workbookfile import (
     is_reader_failure,
     read_metadata,
 )
-from xlmonitor.privacy import find_bsns
 from xlmonitor.programme.definition import Programme
 
 
@@ -86,8 +88,7 @@ def read_submission(path: str | Path, programme: Programme,
         submission.findings += book.notes
         return _stop(submission, refused.code, **refused.params)
     submission.findings += book.notes
-    submission.personal_data = [hit for sheet in sheets for hit in find_bsns(sheet.name,
-                                                                             sheet.grid)]
+    submission.personal_data = find_personal_data(book, sheets)
     visible = [sheet for sheet in sheets if sheet.visible]
     if not any(v not in ("", None) for sheet in visible for row in sheet.grid for v in row):
         if errors := book.error_values():

@@ -156,7 +156,9 @@ _CELL_OPEN = re.compile(rb"<(?:\w+:)?c\b([^>]*?)>")
 _CELL_CLOSE = re.compile(rb"</(?:\w+:)?c>")
 _MAX_CELL_HEAD = 4096  # bytes searched back from a formula for its cell's start tag
 _FORMULA_XML = re.compile(rb"<(?:\w+:)?f\b")
-_VALUE_XML = re.compile(rb"<(?:\w+:)?v>")
+# A cached result: <v>…</v> with something in it. openpyxl with lxml writes <v></v> for a
+# formula it cannot calculate (without lxml it writes no <v>); calamine reads both as empty.
+_VALUE_XML = re.compile(rb"<(?:\w+:)?v>[^<]")
 _CELL_REF = re.compile(rb'<(?:\w+:)?(?:c|row)\b[^>]*?\br="([A-Z]{0,3})(\d+)"')
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="(?:[A-Z]+\d+:)?([A-Z]{1,3})(\d+)"')
 
@@ -212,13 +214,13 @@ class WorkbookFile:
             raise self._limit(f"uitgepakt is het bestand {declared // 2**20} MB groot",
                               f"declared uncompressed size {declared} bytes")
         self.archive = archive
-        if "META-INF/manifest.xml" in self._names and sniff.odf_encrypted(
-                self._read("META-INF/manifest.xml")):
+        if "META-INF/manifest.xml" in self.part_names and sniff.odf_encrypted(
+                self.part("META-INF/manifest.xml")):
             raise WorkbookRefused("bestand-versleuteld", detail="ODF manifest: encryption-data")
         if any(n.lower().endswith("vbaproject.bin") or n.startswith(("Basic/", "xl/macrosheets/"))
-               for n in self._names):
+               for n in self.part_names):
             self._note("macro-aanwezig", detail="VBA project")
-        sheets = {member: name for name, (member, _state) in self._sheet_parts.items()}
+        sheets = {member: name for name, (member, _state) in self.sheet_parts.items()}
         for info in infos:
             self._inflate(info, sheets.get(info.filename))
         if links := self._external_links():
@@ -226,10 +228,10 @@ class WorkbookFile:
 
     @property
     def is_ooxml(self) -> bool:
-        return self.archive is not None and "xl/workbook.xml" in self._names
+        return self.archive is not None and "xl/workbook.xml" in self.part_names
 
     @cached_property
-    def _names(self) -> list[str]:
+    def part_names(self) -> list[str]:
         return self.archive.namelist() if self.archive is not None else []
 
     def _note(self, code: str, **params: object) -> None:
@@ -306,7 +308,7 @@ class WorkbookFile:
             raise self._damaged(f"part {info.filename} cut off")
         return raw
 
-    def _read(self, member: str) -> bytes:
+    def part(self, member: str) -> bytes:
         """One part, inflated whole: zipfile stops at the declared size, which is within the
         limit by then."""
         try:
@@ -315,13 +317,13 @@ class WorkbookFile:
             return b""
 
     @cached_property
-    def _sheet_parts(self) -> dict[str, tuple[str, str]]:
+    def sheet_parts(self) -> dict[str, tuple[str, str]]:
         """Sheet name → (zip member, state) of an xlsx/xlsm, from workbook.xml and its rels."""
         if not self.is_ooxml:
             return {}
         try:
-            book = ElementTree.fromstring(self._read("xl/workbook.xml"))
-            rels = ElementTree.fromstring(self._read("xl/_rels/workbook.xml.rels"))
+            book = ElementTree.fromstring(self.part("xl/workbook.xml"))
+            rels = ElementTree.fromstring(self.part("xl/_rels/workbook.xml.rels"))
         except Exception:  # no workbook part, or a damaged one: calamine will tell
             return {}
         targets = {el.get("Id"): el.get("Target") or "" for el in rels}
@@ -335,9 +337,9 @@ class WorkbookFile:
     def _external_links(self) -> list[str]:
         """File names (never full paths: they can hold user names) of linked workbooks."""
         result = []
-        for name in self._names:
+        for name in self.part_names:
             if name.startswith("xl/externalLinks/_rels/") and name.endswith(".rels"):
-                text = self._read(name).decode("utf-8", "replace")
+                text = self.part(name).decode("utf-8", "replace")
                 for target in re.findall(r'Target="([^"]+)"', text):
                     # As Excel writes it: XML-escaped (&amp;) and URL-encoded (%20).
                     target = unquote(html.unescape(target)).replace("\\", "/")
@@ -348,18 +350,18 @@ class WorkbookFile:
         """Up to five (sheet, A1 cell, value) of cells holding an error value (``#VALUE!``),
         which calamine reads as empty; sheet and cell are "" in a .xls or .ods."""
         if self.is_ooxml:
-            return [(sheet, cell, value) for sheet, (member, state) in self._sheet_parts.items()
+            return [(sheet, cell, value) for sheet, (member, state) in self.sheet_parts.items()
                     if state == "visible"
-                    for cell, value in sniff.ooxml_error_values(self._read(member))][:5]
+                    for cell, value in sniff.ooxml_error_values(self.part(member))][:5]
         if self.archive is not None:
-            return [("", "", value) for value in sniff.odf_error_values(self._read("content.xml"))]
+            return [("", "", value) for value in sniff.odf_error_values(self.part("content.xml"))]
         return [("", "", value) for value in sniff.biff_error_values(self.data)]
 
     def formula_cells_without_value(self, sheet: str) -> set[str]:
         """A1 cells of ``sheet`` holding a formula but no cached result. Such a file was
         written by a program that does not calculate (openpyxl, a script) and never opened
         in Excel; calamine reads those cells as empty."""
-        xml = self._read(self._sheet_parts.get(sheet, ("", ""))[0])
+        xml = self.part(self.sheet_parts.get(sheet, ("", ""))[0])
         if b"<f" not in xml and b":f" not in xml:
             return set()
         cells = set()

@@ -9,7 +9,15 @@ Users, Power Query and Power BI rely on them too: change them only deliberately
 from __future__ import annotations
 
 from xlmonitor.consolidation.merge import DATA_COLUMNS, FINDING_COLUMNS
-from xlmonitor.consolidation.register import REGISTER_COLUMNS
+from xlmonitor.consolidation.register import MATRIX_STATUSES, REGISTER_COLUMNS, REGISTER_STATUSES
+
+__all__ = [
+    "DATA_COLUMNS", "FINDING_COLUMNS", "MATRIX_FIRST_COLUMN", "MATRIX_HEADER", "MATRIX_MISSING",
+    "MATRIX_SHEET", "MATRIX_STATUSES", "NOTES_COLUMNS", "NOTES_INPUT", "NOTES_SHEET",
+    "NOTES_TABLE", "PROGRAMME_KEY", "REGISTER_COLUMNS", "REGISTER_STATUSES", "SERVER_SHEETS",
+    "SETTINGS", "SETTINGS_COLUMNS", "SETTINGS_FIELDS", "SETTINGS_SHEET", "SETTINGS_TABLE",
+    "STATUS_FALLBACK", "STATUS_NAME", "TABLES", "TABLE_SHEETS", "matrix_header_cell",
+]
 
 SETTINGS_SHEET = "Instellingen"
 SETTINGS_TABLE = "tblInstellingen"
@@ -17,8 +25,16 @@ SETTINGS_COLUMNS = ["Instelling", "Waarde"]
 #: Defined name of the status cell on Dashboard (the "Bijgewerkt: …" line).
 STATUS_NAME = "Status"
 STATUS_FALLBACK = ("Dashboard", "A3")
-#: Header cell of the municipality × period matrix on Inzendingen (publish writes it there).
+#: Header cell of the municipality × period matrix on Inzendingen (publish writes it there,
+#: the button reads the quarters to its right and the municipalities below it).
 MATRIX_SHEET, MATRIX_HEADER = "Inzendingen", "A5"
+#: Text of the header cell itself, and of the header after the last quarter (a COUNTIF of
+#: ``ontbreekt`` per municipality; the button leaves that column alone).
+MATRIX_FIRST_COLUMN, MATRIX_MISSING = "Gemeente", "Ontbreekt"
+
+#: Setting of the sheet → field of :class:`xlmonitor.run.settings.Settings` it sets for a
+#: click (``Python`` is the VBA's business: it starts the interpreter).
+SETTINGS_FIELDS = {"Inbox": "inbox", "Terugkoppeling": "feedback", "Programma": "programme"}
 
 #: Setting → (default in a new master, explanation shown next to it). Relative paths are
 #: relative to the folder of the master workbook.
@@ -65,3 +81,12 @@ NOTES_TABLE = "tblToelichting"
 NOTES_COLUMNS = ["Projectcode", "Project", "Peilperiode", "Tekst", "Eigen stoplicht", "Reden"]
 #: Columns the analyst fills in: a row with any of them filled is kept across rewrites.
 NOTES_INPUT = ("Tekst", "Eigen stoplicht", "Reden")
+
+
+def matrix_header_cell() -> tuple[int, int]:
+    """(row, column), 0-based, of :data:`MATRIX_HEADER`."""
+    letters = MATRIX_HEADER.rstrip("0123456789")
+    column = 0
+    for letter in letters:
+        column = column * 26 + ord(letter.upper()) - ord("A") + 1
+    return int(MATRIX_HEADER[len(letters):]) - 1, column - 1

@@ -7,31 +7,34 @@ import xlsxwriter
 
 from xlmonitor.consolidation.register import REGISTER_COLUMNS, matrix_for_periods
 from xlmonitor.master.cells import LAST_ROW, is_missing, wrapped_height, write_text, write_value
+from xlmonitor.master.contract import (
+    MATRIX_FIRST_COLUMN,
+    MATRIX_MISSING,
+    MATRIX_SHEET,
+    MATRIX_STATUSES,
+    REGISTER_STATUSES,
+    matrix_header_cell,
+)
 from xlmonitor.master.styles import LIGHT_COLOURS, NAVY, SLATE, Styles, add_table
 
 #: Matrix status → (fill, font). Same colours as the traffic lights: green is good, orange
 #: still to do, red needs action; a quarter that is not yet due is a quiet light grey.
-MATRIX_COLOURS: dict[str, tuple[str, str]] = {
-    "ontvangen": LIGHT_COLOURS["groen"],
-    "afgekeurd": LIGHT_COLOURS["rood"],
-    "ontbreekt": LIGHT_COLOURS["oranje"],
-    "later": ("#EDEDED", "#7F7F7F"),
-}
-MATRIX_LEGEND = {
-    "ontvangen": "verwerkt",
-    "afgekeurd": "fouten: niet verwerkt",
-    "ontbreekt": "nog niet ontvangen",
-    "later": "kwartaal nog niet aan de beurt",
-}
+MATRIX_COLOURS: dict[str, tuple[str, str]] = dict(zip(MATRIX_STATUSES, (
+    LIGHT_COLOURS["groen"], LIGHT_COLOURS["rood"], LIGHT_COLOURS["oranje"],
+    ("#EDEDED", "#7F7F7F")), strict=True))
+MATRIX_LEGEND = dict(zip(MATRIX_STATUSES, (
+    "verwerkt", "fouten: niet verwerkt", "nog niet ontvangen",
+    "kwartaal nog niet aan de beurt"), strict=True))
+#: Register status → traffic light of its cell (the rest: grey, the file does not count).
+REGISTER_LIGHTS = {"ontvangen": "groen", "afgekeurd": "rood", "in aanvoer": "oranje"}
 COLUMN_WIDTH = 16
-MATRIX_HEADER_ROW = 4  # 0-based; the button finds the matrix there (contract.MATRIX_HEADER)
 
 
 def write_inzendingen(workbook, styles: Styles, consolidation, periods: list[str]) -> None:
     """Sheet ``Inzendingen``: the municipality × period matrix (what is still missing, at a
     glance) over every quarter of ``periods`` and below it ``tblInzendingen``, one row per
     file. Both share the columns, so B… have one width."""
-    sheet = workbook.add_worksheet("Inzendingen")
+    sheet = workbook.add_worksheet(MATRIX_SHEET)
     sheet.hide_gridlines(2)
     last_col = max(len(periods) + 1, len(REGISTER_COLUMNS) - 1)
     digest = REGISTER_COLUMNS.index("sha256")
@@ -41,7 +44,7 @@ def write_inzendingen(workbook, styles: Styles, consolidation, periods: list[str
         sheet.set_column(digest, digest, 52)
     # else the column is one of the matrix's: the digest (small print, nothing to its right)
     # runs on over the empty cells beside it, as text does in Excel and LibreOffice.
-    header = MATRIX_HEADER_ROW
+    header, _ = matrix_header_cell()  # column A: the sheet's first column is the names'
     last_row = _write_matrix(workbook, sheet, styles, consolidation, periods)
     _write_register(workbook, sheet, styles, consolidation, last_row + 3, last_col)
     sheet.freeze_panes(header + 1, 1)
@@ -67,13 +70,13 @@ def _write_matrix(workbook, sheet, styles: Styles, consolidation, periods: list[
         sheet.write_string(2, 1 + 3 * j, status, fills[status])
         sheet.write_string(2, 2 + 3 * j, text, styles.note)
 
-    header = MATRIX_HEADER_ROW
+    header, _ = matrix_header_cell()
     sheet.set_row(header, 20)
-    sheet.write_string(header, 0, "Gemeente", styles.header)
+    sheet.write_string(header, 0, MATRIX_FIRST_COLUMN, styles.header)
     for j, period in enumerate(periods, start=1):
         sheet.write_string(header, j, period, styles.header_center)
     missing_col = len(periods) + 1
-    sheet.write_string(header, missing_col, "Ontbreekt", styles.header_right)
+    sheet.write_string(header, missing_col, MATRIX_MISSING, styles.header_right)
     cell = workbook.add_format({"align": "center", "font_size": 10, "border": 1,
                                 "border_color": "#FFFFFF"})
     for i, (municipality, statuses) in enumerate(matrix.iterrows(), start=header + 1):
@@ -132,9 +135,9 @@ def _write_register(workbook, sheet, styles: Styles, consolidation, top: int,
     status_col = REGISTER_COLUMNS.index("Status")
     body = (top + 1, status_col, LAST_ROW, status_col)  # rows the button adds, too
     unused = workbook.add_format({"bg_color": "#D9D9D9", "font_color": "#404040"})
-    for status, fmt in (("ontvangen", styles.lights["groen"]), ("afgekeurd", styles.lights["rood"]),
-                        ("in aanvoer", styles.lights["oranje"]),
-                        *((s, unused) for s in ("vervangen", "dubbel", "vergrendeld",
-                                                 "overgeslagen"))):
+    for status, fmt in sorted(
+            ((s, styles.lights[REGISTER_LIGHTS[s]] if s in REGISTER_LIGHTS else unused)
+             for s in REGISTER_STATUSES),
+            key=lambda item: item[0] not in REGISTER_LIGHTS):  # the lights' order first
         sheet.conditional_format(*body, {"type": "cell", "criteria": "==",
                                          "value": f'"{status}"', "format": fmt})

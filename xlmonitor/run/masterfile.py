@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING
 from xlmonitor.atomic import fsync_file, replace_atomically
 from xlmonitor.errors import UsageError, WriteError
 from xlmonitor.run.settings import Settings
+from xlmonitor.texts import text
 
 if TYPE_CHECKING:
     from xlmonitor.consolidation.merge import Consolidation
@@ -69,10 +70,7 @@ def refuse_if_open(master: Path) -> None:
     """WriteError (exit code 3) while someone has ``master`` open: nothing is overwritten."""
     found = owner_files(master)
     if found:
-        raise WriteError(
-            f"De master {master.name} is geopend (eigenaarsbestand {found[0].name} gevonden); "
-            "er is niets overschreven. Sluit de master, dan werkt de volgende verwerking hem "
-            f"bij. Is hij nergens geopend, verwijder dan {found[0].name}.")
+        raise WriteError(text("master.geopend", master=master.name, owner=found[0].name))
 
 
 # -- writing the master ---------------------------------------------------------------------------
@@ -140,10 +138,8 @@ def replace_master(settings: Settings, consolidation: Consolidation) -> tuple[bo
             os.replace(staged, master)
         except OSError as exc:
             # Windows: Excel holds the file (sharing violation), which is PermissionError.
-            raise WriteError(
-                f"De master {master.name} kan niet worden vervangen ({exc.strerror or exc}); "
-                "waarschijnlijk is hij geopend in Excel. Er is niets overschreven; de volgende "
-                "verwerking werkt hem bij.") from exc
+            raise WriteError(text("master.niet-vervangen", master=master.name,
+                                  reason=exc.strerror or exc)) from exc
         _fsync_folder(master.parent)
         _prune_archive(settings)
         return True, archived
@@ -160,7 +156,7 @@ def _vba_project(settings: Settings) -> Iterator[Path | None]:
         return
     if settings.vba_project is not None:
         if not settings.vba_project.is_file():
-            raise UsageError(f"Het VBA-project '{settings.vba_project}' bestaat niet.")
+            raise UsageError(text("master.vba-ontbreekt", path=settings.vba_project))
         yield settings.vba_project
         return
     try:
@@ -197,8 +193,8 @@ def _archive(master: Path, settings: Settings) -> Path | None:
             number += 1
         replace_atomically(target, lambda tmp: shutil.copy2(master, tmp), fsync=True)
     except OSError as exc:
-        raise WriteError(f"De vorige master kan niet in {folder} worden bewaard "
-                         f"({exc.strerror or exc}); er is niets overschreven.") from exc
+        raise WriteError(text("master.archief-mislukt", folder=folder,
+                              reason=exc.strerror or exc)) from exc
     return target
 
 

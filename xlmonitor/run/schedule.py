@@ -36,145 +36,97 @@ import sys
 import threading
 import time
 import warnings
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from datetime import datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from xlmonitor.consolidation.arrival import IN_TRANSIT_STATUS, ArrivalGuard, inbox_snapshot
 from xlmonitor.consolidation.cache import SubmissionCache
-from xlmonitor.consolidation.merge import Consolidation, consolidate, inbox_files
+from xlmonitor.consolidation.merge import consolidate, inbox_files
 from xlmonitor.errors import BusyError, UsageError, WriteError, XlmonitorError
+from xlmonitor.findings import use_catalogue
 from xlmonitor.privacy import mask_text, shown_file_name
 from xlmonitor.run.masterfile import refuse_if_open, remove_leftovers, replace_master
 from xlmonitor.run.settings import Settings, default_jobs
+from xlmonitor.run.summary import RunResult, file_lines, summary_line
+from xlmonitor.texts import text
 
-__all__ = ["RunResult", "run_consolidation", "schedule_commands", "watch"]
+__all__ = ["Publisher", "RunResult", "run_consolidation", "schedule_commands", "watch"]
 
 
 # -- the run ------------------------------------------------------------------------------------
 
-@dataclass
-class RunResult:
-    settings: Settings
-    consolidation: Consolidation
-    changed: bool                       # False: the new master equalled the old one
-    archived: Path | None = None        # where the previous master was copied
-    feedback: list[Path] = field(default_factory=list)
-    feedback_failed: list[str] = field(default_factory=list)  # file names (real: keys)
-    in_transit: list[str] = field(default_factory=list)       # file names (real: keys)
-    seconds: float = 0.0
-
-    @property
-    def master(self) -> Path:
-        return self.settings.master
-
-    @property
-    def exit_code(self) -> int:
-        """3 when a feedback copy could not be written, 1 with rejected files or errors."""
-        if self.feedback_failed:
-            return 3
-        return 1 if self.summary()["afgekeurd"] or self.summary()["fouten"] else 0
-
-    def summary(self) -> dict:
-        """The run in a few figures and lists (``--json``); file names as xlmonitor shows them
-        (personal data masked)."""
-        result, register = self.consolidation, self.consolidation.shown_register()
-        by_status = {s: register.loc[register["Status"] == s, "Bestand"].tolist()
-                     for s in ("ontvangen", "afgekeurd", "vervangen")}
-        return {
-            "master": str(self.master),
-            "gewijzigd": self.changed,
-            "archief": str(self.archived) if self.archived else None,
-            "peilperiode": self.settings.peilperiode or result.peilperiode,
-            "geaccepteerd": by_status["ontvangen"],
-            "afgekeurd": by_status["afgekeurd"],
-            "vervangen": by_status["vervangen"],
-            "in_aanvoer": [shown_file_name(name) for name in self.in_transit],
-            "overig": register.loc[~register["Status"].isin(list(by_status)),
-                                   ["Bestand", "Status"]].values.tolist(),
-            "rijen": len(result.data),
-            "bevindingen": len(result.findings),
-            "fouten": sum(f.is_error for f in result.findings),
-            "terugkoppeling": [str(p) for p in self.feedback],
-            "terugkoppeling_mislukt": [shown_file_name(name) for name in self.feedback_failed],
-            "log": str(self.settings.log),
-        }
-
-    def report_lines(self) -> list[str]:
-        """The Dutch lines the CLI prints and the button can show."""
-        s = self.summary()
-        lines = [f"Master geschreven: {self.master}" if self.changed else
-                 f"Master ongewijzigd: {self.master} (geen nieuwe gegevens)"]
-        lines.append(f"  {len(s['geaccepteerd'])} bestand(en) verwerkt, {len(s['afgekeurd'])} "
-                     f"afgekeurd, {len(s['vervangen'])} vervangen; {s['rijen']} rijen, "
-                     f"{s['bevindingen']} bevinding(en).")
-        if s["in_aanvoer"]:
-            lines.append(f"  In aanvoer, de volgende keer verwerkt: {', '.join(s['in_aanvoer'])}")
-        matrix = self.consolidation.matrix
-        for period in matrix.columns[(matrix == "ontbreekt").any()]:
-            absent = matrix.index[matrix[period] == "ontbreekt"].tolist()
-            lines.append(f"  Ontbreekt voor {period}: {', '.join(absent)}")
-        if self.archived:
-            lines.append(f"  Vorige master bewaard: {self.archived}")
-        if self.feedback:
-            lines.append(f"  Terugkoppeling: {len(self.feedback)} bestand(en) in "
-                         f"{self.settings.feedback}")
-        for name in s["terugkoppeling_mislukt"]:
-            lines.append(f"  Terugkoppeling voor {name} kon niet worden geschreven.")
-        return lines
+#: Where a run's result goes when it is not the master file: the Consolideer button and the
+#: server pass one that writes into an open workbook (``xlmonitor.excel.button``). It gets the
+#: result after the feedback copies are written, inside the lock.
+Publisher = Callable[[RunResult], object]
 
 
 def run_consolidation(settings: Settings, *, echo: Callable[[str], None] | None = None,
-                      progress: bool | None = None,
-                      publish: Callable[[Consolidation], object] | None = None,
-                      origin: str | None = None) -> RunResult:
-    """The one unattended job: lock, consolidate, write the master safely, feedback, log.
+                      progress: bool | None = None, publish: Publisher | None = None,
+                      origin: str = "opdrachtregel") -> RunResult:
+    """The one consolidation run of every entry point (command line, nightly job, watch, the
+    Consolideer button, the server): lock, arrival guard, consolidate, publish, feedback, log.
 
     ``echo`` receives Dutch progress lines (``None``: silent, as with ``--quiet``);
-    ``progress`` shows a bar on an interactive terminal (default: when echoing to one).
-    ``publish`` replaces the file replacement, for a caller that owns the open master (the
-    Excel button writes into the open workbook); locking, arrival checks, log and feedback
-    stay the same. ``origin`` names the caller in the log's start line (``knop via server``).
-    Raises BusyError (a WriteError, exit 3) when another run holds the lock too long,
-    WriteError when the master is open, UsageError/ProgrammeError (exit 2) for bad settings.
+    ``progress``: a progress bar (True), plain lines (False) or a bar only when stderr is a
+    terminal (None). ``publish`` replaces writing the master file, for a caller that owns the
+    open master (the button and the server write into the open workbook): it is called with
+    the result, after the feedback copies. ``origin`` names the caller in the log. Locking,
+    arrival checks, feedback, catalogue and log are the same for all. Raises BusyError
+    (a WriteError, exit 3) when another run holds the lock too long, WriteError when the master
+    is open,
+    UsageError/ProgrammeError (exit 2) for bad settings.
     """
-    settings.check()
+    try:
+        settings.check()
+    except XlmonitorError as error:  # a click with a wrong Instellingen sheet is logged too,
+        log_file = settings.log.resolve()  # but never into the inbox
+        if log_file.parent.is_dir() and not log_file.is_relative_to(settings.inbox.resolve()):
+            with suppress(XlmonitorError), _run_log(settings) as log:
+                log.error(f"{origin}: {error}")
+        raise
     started = time.monotonic()
-    with _run_log(settings) as log:
-        log.info(f"start{f' ({origin})' if origin else ''} · inbox {settings.inbox} · "
-                 f"master {settings.master} · {socket.gethostname()}")
+    with use_catalogue(settings.messages), _run_log(settings) as log:
+        log.info(text("log.start", origin=origin, inbox=settings.inbox,
+                      master=settings.master, host=socket.gethostname()))
         try:
-            with _exclusive(settings, log, echo):
+            with _exclusive(settings, log, echo) as waited:
                 if publish is None:
                     refuse_if_open(settings.master)
                     remove_leftovers(settings)
                 result = _consolidate(settings, log, echo, progress)
-                if publish is None:
-                    changed, archived = replace_master(settings, result.consolidation)
-                else:
-                    publish(result.consolidation)
-                    changed, archived = True, None
-                result.changed, result.archived = changed, archived
-                if settings.feedback is not None:
-                    _write_feedback(settings, result, log)
+                result.origin, result.waited, result.holder = origin, *waited
+                _publish(settings, result, log, publish)
         except XlmonitorError as error:
-            log.error(str(error))
+            log.error(f"{origin}: {error}")
             raise
         except KeyboardInterrupt:
-            log.error("afgebroken; er is niets overschreven dat niet heel is")
+            log.error(text("log.afgebroken"))
             raise
         except BaseException as error:  # log where, never the message: it may hold data
             frames = ", ".join(f"{Path(f.filename).name}:{f.lineno}"
                                for f in _traceback_frames(error))
-            log.error(f"onverwachte fout {type(error).__name__} ({frames})")
+            log.error(text("log.onverwacht", error=type(error).__name__, frames=frames))
             raise
         result.seconds = time.monotonic() - started
-        log.info(_summary_line(result))
+        log.info(summary_line(result))
     return result
+
+
+def _publish(settings: Settings, result: RunResult, log: logging.Logger,
+             publish: Publisher | None) -> None:
+    if publish is None:
+        result.changed, result.archived = replace_master(settings, result.consolidation)
+        if settings.feedback is not None:
+            _write_feedback(settings, result, log)
+        return
+    if settings.feedback is not None:
+        _write_feedback(settings, result, log)
+    result.in_book, result.changed = True, True
+    publish(result)
 
 
 def _consolidate(settings: Settings, log: logging.Logger, echo, progress) -> RunResult:
@@ -195,41 +147,12 @@ def _consolidate(settings: Settings, log: logging.Logger, echo, progress) -> Run
     finally:
         bar.close()
     if cache is not None:
-        log.info(f"cache: {cache.hits} bestand(en) uit de cache, {cache.misses} gelezen")
+        log.info(text("log.cache", hits=cache.hits, misses=cache.misses))
     in_transit = sorted(consolidation.register.loc[
         consolidation.register["Status"] == IN_TRANSIT_STATUS, "Bestand"])
-    for line in _file_lines(consolidation):
+    for line in file_lines(consolidation):
         log.info(line)
     return RunResult(settings, consolidation, changed=False, in_transit=in_transit)
-
-
-def _file_lines(result: Consolidation) -> Iterator[str]:
-    """One line per file: no cell values, remarks or messages (they can hold personal data)."""
-    for row in result.register.to_dict("records"):
-        name, status, other = row["Bestand"], row["Status"], row["Vervangen door"]
-        codes = Counter(f.code for f in result.file_findings.get(name, []))
-        parts = [f"bestand '{shown_file_name(name)}'", f"gemeente {row['Gemeente'] or '-'}",
-                 f"periodes {row['Periodes'] or '-'}", f"status {status}",
-                 f"{row['Fouten']} fout(en), {row['Waarschuwingen']} waarschuwing(en)"]
-        if status == "overgeslagen":
-            parts.append(f"reden: {other}")  # for skipped files the column holds the reason
-        elif other:
-            parts.append(f"vervangen door {shown_file_name(other)}")
-        if codes:
-            parts.append("codes " + ", ".join(f"{c}×{n}" for c, n in sorted(codes.items())))
-        yield " · ".join(parts)
-
-
-def _summary_line(result: RunResult) -> str:
-    counts = Counter(result.consolidation.register["Status"])
-    files = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "geen"
-    master = "master bijgewerkt" if result.changed else "master ongewijzigd"
-    if result.archived:
-        master += f" (vorige bewaard als {result.archived.name})"
-    feedback = f" · terugkoppeling {len(result.feedback)}" if result.feedback else ""
-    seconds = f"{result.seconds:.1f}".replace(".", ",")
-    return (f"klaar · {sum(counts.values())} bestand(en): {files} · "
-            f"{len(result.consolidation.data)} rijen · {master}{feedback} · {seconds} s")
 
 
 def _traceback_frames(error: BaseException) -> list:
@@ -273,10 +196,10 @@ class _LibraryRecords(logging.Handler):
         self.target = target
 
     def emit(self, record: logging.LogRecord) -> None:
-        text = (record.getMessage().splitlines() or [""])[0]
+        line = (record.getMessage().splitlines() or [""])[0]
         if record.exc_info and record.exc_info[0] is not None:
-            text += f" ({record.exc_info[0].__name__})"
-        self.target.log(record.levelno, f"{record.name}: {text}")
+            line += f" ({record.exc_info[0].__name__})"
+        self.target.log(record.levelno, f"{record.name}: {line}")
 
 
 @contextmanager
@@ -287,8 +210,8 @@ def _run_log(settings: Settings) -> Iterator[logging.Logger]:
         with open(path, "a", encoding="utf-8"):
             pass
     except OSError as exc:
-        raise WriteError(f"Het logbestand {path} kan niet worden geschreven "
-                         f"({exc.strerror or exc}).") from exc
+        raise WriteError(text("log.niet-schrijfbaar", path=path,
+                              reason=exc.strerror or exc)) from exc
     handler = _SharedLogHandler(path, maxBytes=settings.log_max_bytes,
                                 backupCount=settings.log_backups, encoding="utf-8", delay=True)
     handler.setFormatter(_DutchFormatter("%(asctime)s %(niveau)s [%(process)d] %(message)s",
@@ -317,46 +240,45 @@ def _holder(settings: Settings) -> str:
         host, pid, started = _holder_file(settings).read_text("utf-8").splitlines()[:3]
     except (OSError, ValueError):
         return ""
-    return f" (gestart {started} op {host}, proces {pid})"
+    return text("slot.houder", started=started, host=host, pid=pid)
 
 
 @contextmanager
-def _exclusive(settings: Settings, log: logging.Logger, echo) -> Iterator[None]:
+def _exclusive(settings: Settings, log: logging.Logger, echo) -> Iterator[tuple[float, str]]:
+    """Hold the run lock; yields (seconds waited for another run, that run's holder text)."""
     from filelock import FileLock, Timeout
 
     lock = FileLock(settings.lock_file, timeout=settings.lock_wait, poll_interval=0.2)
     wait = f"{settings.lock_wait:g}"
+    waited, holder = 0.0, ""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             try:
                 lock.acquire(timeout=0)
             except Timeout:
-                holder = _holder(settings)
-                log.info(f"wacht op een andere consolidatie{holder}, hoogstens {wait} s")
+                holder, since = _holder(settings), time.monotonic()
+                log.info(text("log.wacht", holder=holder, seconds=wait))
                 if echo is not None:
-                    echo(f"Er loopt al een consolidatie{holder}; wachten (hoogstens {wait} "
-                         "seconden)…")
+                    echo(text("slot.wacht", holder=holder, seconds=wait))
                 try:
                     lock.acquire(timeout=settings.lock_wait)
                 except Timeout:
-                    raise BusyError(
-                        f"Er loopt al een consolidatie van {settings.master.name}"
-                        f"{_holder(settings)}; na {wait} seconden wachten is deze verwerking "
-                        "gestopt zonder iets te schrijven. De volgende verwerking werkt de "
-                        "master bij.") from None
+                    raise BusyError(text("slot.te-lang", master=settings.master.name,
+                                         holder=_holder(settings), seconds=wait)) from None
+                waited = max(time.monotonic() - since, 0.1)
+                log.info(text("log.gewacht", seconds=f"{waited:.1f}"))
         except OSError as exc:
-            raise WriteError(f"De vergrendeling {settings.lock_file} kan niet worden gemaakt "
-                             f"({exc.strerror or exc}); is de map van de master schrijfbaar?"
-                             ) from exc
+            raise WriteError(text("slot.kan-niet", path=settings.lock_file,
+                                  reason=exc.strerror or exc)) from exc
     for caught_warning in caught:
-        log.warning(f"vergrendeling: {caught_warning.message}")
+        log.warning(text("log.vergrendeling", warning=caught_warning.message))
     note = _holder_file(settings)
     try:
         with suppress(OSError):
             note.write_text(f"{socket.gethostname()}\n{os.getpid()}\n"
                             f"{datetime.now():%Y-%m-%d %H:%M:%S}\n", encoding="utf-8")
-        yield
+        yield waited, holder
     finally:
         with suppress(OSError):
             note.unlink()
@@ -379,8 +301,8 @@ def _write_feedback(settings: Settings, result: RunResult, log: logging.Logger) 
             path = write_feedback_copy(validation.submission.path, findings, settings.feedback)
         except Exception as exc:  # one copy must not stop the others
             reason = str(exc) if isinstance(exc, WriteError) else type(exc).__name__
-            log.error(f"terugkoppeling voor '{shown_file_name(name)}' niet geschreven: "
-                      f"{reason}")
+            log.error(text("log.terugkoppeling-mislukt", file=shown_file_name(name),
+                           reason=reason))
             result.feedback_failed.append(name)
             continue
         if path is not None:
@@ -390,51 +312,51 @@ def _write_feedback(settings: Settings, result: RunResult, log: logging.Logger) 
 # -- progress -------------------------------------------------------------------------------------
 
 class _Progress:
-    """A bar (rich, else tqdm, if installed) on an interactive terminal, else plain lines."""
+    """Reading progress. On a terminal one updating line (rich: count, current file, time
+    left); elsewhere (a log, the Task Scheduler, cron) a plain line per file through
+    ``echo``; nothing when ``echo`` is None (--quiet). ``bar``: True/False forces the one or
+    the other, None decides by whether stderr is a terminal."""
 
-    def __init__(self, total: int, echo, enabled: bool | None) -> None:
-        if enabled is None:
-            enabled = echo is not None and sys.stderr.isatty()
+    def __init__(self, total: int, echo, bar: bool | None) -> None:
         self.total, self.done, self.lock = total, 0, threading.Lock()
-        self.echo = None
-        self.step: Callable[[], None] | None = None
-        self.stop: Callable[[], None] | None = None
-        if enabled and total:
-            if not self._bar(total):
-                self.echo = echo
+        self.echo = echo
+        self.progress = None
+        if echo is None or not total:
+            self.echo = None
+            return
+        if bar if bar is not None else sys.stderr.isatty():
+            self._start_bar(total)
 
-    def _bar(self, total: int) -> bool:
-        try:
-            from rich.console import Console
-            from rich.progress import Progress
-        except ImportError:
-            pass
-        else:
-            bar = Progress(console=Console(stderr=True), transient=True)
-            task = bar.add_task("Inlezen", total=total)
-            bar.start()
-            self.step, self.stop = (lambda: bar.advance(task)), bar.stop
-            return True
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            return False
-        bar = tqdm(total=total, desc="Inlezen", unit="bestand", leave=False, file=sys.stderr)
-        self.step, self.stop = (lambda: bar.update(1)), bar.close
-        return True
+    def _start_bar(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn(text("voortgang.inlezen")), BarColumn(), MofNCompleteColumn(),
+            TimeRemainingColumn(), TextColumn("{task.fields[file]}"),
+            console=Console(stderr=True), transient=True)
+        self.task = self.progress.add_task(text("voortgang.inlezen"), total=total, file="")
+        self.progress.start()
 
     def advance(self, path: Path) -> None:
         with self.lock:
             self.done += 1
-            if self.step is not None:
-                self.step()
+            name = shown_file_name(Path(path).name)
+            if self.progress is not None:
+                self.progress.update(self.task, advance=1, file=name)
             elif self.echo is not None:
-                self.echo(f"  ingelezen {self.done}/{self.total}: "
-                          f"{shown_file_name(path.name)}")
+                self.echo(text("voortgang.regel", done=self.done, total=self.total,
+                               file=name))
 
     def close(self) -> None:
-        if self.stop is not None:
-            self.stop()
+        if self.progress is not None:
+            self.progress.stop()
 
 
 # -- scheduling -----------------------------------------------------------------------------------
@@ -465,6 +387,8 @@ def _command_args(settings: Settings) -> list[tuple[str, bool]]:
             args += [("--wacht", False), (f"{settings.lock_wait:g}", False)]
         if settings.cache:
             args += [("--cache-map", False), path(settings.cache)]
+        if settings.messages is not None:
+            args += [("--meldingen", False), path(settings.messages)]
         if settings.jobs != default_jobs():
             args += [("--jobs", False), (str(settings.jobs), False)]
     return args
@@ -476,7 +400,7 @@ def schedule_commands(settings: Settings, *, at: str = "02:00",
     ``cron``, ``cmd`` (a wrapper to save as ``cmd_bestand`` when the command is too long for
     schtasks) and Dutch ``toelichting``."""
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
-        raise UsageError(f"Ongeldige tijd '{at}'; schrijf bijvoorbeeld 02:00.")
+        raise UsageError(text("schedule.ongeldige-tijd", at=at))
     args = [(str(python or sys.executable), True), *_command_args(settings)]
     windows = " ".join(f'"{a}"' if is_path else a for a, is_path in args)
     wrapper = settings.master.parent.absolute() / "xlmonitor-consolideren.cmd"
@@ -492,14 +416,7 @@ def schedule_commands(settings: Settings, *, at: str = "02:00",
         "cron": f"{int(minute)} {int(hour)} * * * {cron_command}",
         "cmd": f"@echo off\r\n{windows}\r\nexit /b %ERRORLEVEL%\r\n",
         "cmd_bestand": str(wrapper),
-        "toelichting": (
-            "Gebruik UNC-paden (\\\\server\\share\\...): een geplande taak ziet geen "
-            "netwerkschijven die pas bij het aanmelden worden gekoppeld. Laat de taak draaien "
-            "onder een account met schrijfrechten op de map van de master (/RU). "
-            "Afsluitcodes: 0 goed, 1 klaar maar met afgekeurde bestanden of fouten, 2 "
-            "verkeerde instellingen, 3 niet geschreven (master geopend of een andere "
-            f"verwerking bezig; de volgende verwerking haalt het in). Log: "
-            f"{settings.log.absolute()}"),
+        "toelichting": text("schedule.toelichting", log=settings.log.absolute()),
     }
 
 
@@ -521,7 +438,7 @@ def watch(settings: Settings, *, interval: float = 10.0, stop: threading.Event |
             seen, since = snapshot, time.monotonic()
         elif snapshot != done and time.monotonic() - since >= settings.settle:
             try:
-                result = run_consolidation(settings, echo=echo, progress=False)
+                result = run_consolidation(settings, echo=echo, origin="watch")
             except WriteError as error:
                 print(f"xlmonitor: {error}", file=sys.stderr, flush=True)
                 since = time.monotonic()

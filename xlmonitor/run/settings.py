@@ -21,6 +21,9 @@ of the toml file::
     log_bewaren = 5                     # [log_backups] rotated logs kept
     taken = 2                           # [jobs] processes reading files at the same time
                                         #   (default: the number of cores)
+    meldingen = "meldingen.csv"         # [messages] your own wording of findings: rows of
+                                        #   messages.csv (code + melding/titel) replacing
+                                        #   the shipped texts (xlmonitor.findings)
     cache = true                        # [cache] keep read and checked files, so a re-run
                                         #   reads only new and changed ones: true (in
                                         #   .xlmonitor-cache next to the master), a folder, or
@@ -44,6 +47,7 @@ from pathlib import Path
 
 from xlmonitor.errors import UsageError
 from xlmonitor.periods import parse_period
+from xlmonitor.texts import text
 
 __all__ = ["SETTINGS_FILE_NAME", "ServerSettings", "Settings", "read_server_settings",
            "read_settings_file", "resolve_settings"]
@@ -71,9 +75,10 @@ KEYS = {
     "log_bewaren": "log_backups",
     "taken": "jobs",
     "cache": "cache",
+    "meldingen": "messages",
 }
 _PATHS = {"inbox", "master", "feedback", "programme", "vba_project", "archive", "log",
-          "cache"}
+          "cache", "messages"}
 _INTEGERS = {"retention": 0, "log_max_bytes": 0, "log_backups": 0, "jobs": 1}  # → minimum
 _SECONDS = {"lock_wait", "settle"}
 
@@ -106,12 +111,13 @@ class Settings:
     log_backups: int = 5
     jobs: int = field(default_factory=default_jobs)
     cache: Path | bool = False  # True: .xlmonitor-cache beside the master; False: none
+    messages: Path | None = None  # CSV rewording messages.csv (xlmonitor.findings)
     source: Path | None = field(default=None, compare=False)  # the toml file, if any
 
     def __post_init__(self) -> None:
         self.inbox = Path(self.inbox)
         self.master = Path(self.master)
-        for name in ("feedback", "programme", "vba_project", "archive", "log"):
+        for name in ("feedback", "programme", "vba_project", "archive", "log", "messages"):
             value = getattr(self, name)
             if value is not None:
                 setattr(self, name, Path(value))
@@ -134,25 +140,24 @@ class Settings:
     def check(self) -> None:
         """Refuse settings that could touch the inbox or cannot work; raises UsageError."""
         if not self.inbox.is_dir():
-            raise UsageError(f"De inbox-map {self.inbox} bestaat niet.")
+            raise UsageError(text("instelling.inbox-ontbreekt", inbox=self.inbox))
         if self.master.suffix.lower() not in (".xlsx", ".xlsm"):
-            raise UsageError(f"De master '{self.master.name}' moet de extensie .xlsx of .xlsm "
-                             "hebben.")
+            raise UsageError(text("instelling.master-extensie", name=self.master.name))
         if self.master.suffix.lower() == ".xlsx" and self.vba_project is not None:
-            raise UsageError(f"Een VBA-project past alleen bij een .xlsm-master, niet bij "
-                             f"'{self.master.name}'.")
+            raise UsageError(text("instelling.vba-xlsx", name=self.master.name))
         if not self.master.parent.is_dir():
-            raise UsageError(f"De map van de master, {self.master.parent}, bestaat niet.")
+            raise UsageError(text("instelling.mastermap-ontbreekt", folder=self.master.parent))
         inbox = self.inbox.resolve()
         for label, path in (("master", self.master), ("terugkoppelingsmap", self.feedback),
                             ("archiefmap", self.archive), ("logbestand", self.log),
                             ("cachemap", self.cache or None)):
             if path is not None and path.resolve().is_relative_to(inbox):
-                raise UsageError(f"De {label} {path} ligt in de inbox {self.inbox}; xlmonitor "
-                                 "schrijft nooit in de inbox. Kies een andere map.")
+                raise UsageError(text("instelling.in-inbox", label=label, path=path,
+                                      inbox=self.inbox))
+        if self.messages is not None and not self.messages.is_file():
+            raise UsageError(text("instelling.meldingen-ontbreekt", path=self.messages))
         if self.peilperiode is not None and parse_period(self.peilperiode) != self.peilperiode:
-            raise UsageError(f"Ongeldige peilperiode '{self.peilperiode}'. Schrijf een kwartaal "
-                             "als 2021-Q3.")
+            raise UsageError(text("cli.ongeldige-peilperiode", period=self.peilperiode))
 
 
 def read_settings_file(path: str | Path) -> dict[str, object]:
@@ -167,7 +172,7 @@ def read_settings_file(path: str | Path) -> dict[str, object]:
         name = KEYS.get(key, key if key in names else None)
         if name is None:
             known = ", ".join(KEYS)
-            raise UsageError(f"Onbekende instelling '{key}' in {path}. Bekend zijn: {known}.")
+            raise UsageError(text("instelling.onbekend", key=key, path=path, known=known))
         values[name] = _convert(name, value, key, path)
     return values
 
@@ -176,17 +181,18 @@ def _read_toml(path: Path) -> dict[str, object]:
     try:
         return tomllib.loads(path.read_text("utf-8-sig"))
     except FileNotFoundError:
-        raise UsageError(f"Het instellingenbestand {path} bestaat niet.") from None
+        raise UsageError(text("instelling.bestand-ontbreekt", path=path)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"Het instellingenbestand {path} kan niet worden gelezen "
-                         f"({type(exc).__name__}).") from exc
+        raise UsageError(text("instelling.bestand-onleesbaar", path=path,
+                              reason=type(exc).__name__)) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"Het instellingenbestand {path} is geen geldige TOML ({exc}).") from exc
+        raise UsageError(text("instelling.geen-toml", path=path, reason=exc)) from exc
 
 
 def _convert(name: str, value: object, key: str, path: Path) -> object:
     def wrong(expected: str) -> UsageError:
-        return UsageError(f"Instelling '{key}' in {path} moet {expected} zijn, niet {value!r}.")
+        return UsageError(text("instelling.verkeerd-type", key=key, path=path,
+                                expected=expected, value=repr(value)))
 
     if name == "cache" and isinstance(value, bool):
         return value
@@ -228,17 +234,14 @@ def resolve_settings(*, settings_file: str | Path | None = None, **overrides: ob
     values = read_settings_file(source) if source is not None else {}
     values.update(given)
     if values.get("master") is None and source is not None:
-        raise UsageError(f"Ongeldige invoer: geen master bekend; geef -o MASTER op of zet "
-                         f"'master' in {source}.")
+        raise UsageError(text("instelling.geen-master-in", source=source))
     if values.get("master") is None:
-        raise UsageError("Ongeldige invoer: geef de master op met -o MASTER (of in "
-                         f"{SETTINGS_FILE_NAME} via --instellingen). Zie 'xlmonitor --help'.")
+        raise UsageError(text("instelling.geen-master", file=SETTINGS_FILE_NAME))
     if values.get("inbox") is None:
-        raise UsageError("Ongeldige invoer: geef de inbox-map op (INBOX, of 'inbox' in "
-                         f"{SETTINGS_FILE_NAME}). Zie 'xlmonitor --help'.")
+        raise UsageError(text("instelling.geen-inbox", file=SETTINGS_FILE_NAME))
     for name in _SECONDS:
         if name in values and float(values[name]) < 0:  # type: ignore[arg-type]
-            raise UsageError(f"Ongeldige invoer: {name} moet 0 of meer seconden zijn.")
+            raise UsageError(text("instelling.seconden", name=name))
     return Settings(source=source, **values)  # type: ignore[arg-type]
 
 

@@ -27,13 +27,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from xlmonitor.errors import BusyError, XlmonitorError
 from xlmonitor.excel import button
 from xlmonitor.master.contract import SERVER_SHEETS, TABLE_SHEETS
-from xlmonitor.privacy import shown_file_name
 from xlmonitor.run.settings import ServerSettings, Settings, with_overrides
+from xlmonitor.texts import text
 
 __all__ = ["Answer", "Consolidator", "alert_action", "open_remote_book"]
 
@@ -100,7 +99,7 @@ def alert_action(prompt: str, *, critical: bool = True) -> dict:
     """An ``alert`` action as xlwings' remote engine writes it (``App.alert``), for answers
     without a book (a payload of another xlwings version)."""
     return {"func": "alert",
-            "args": [prompt, button.TITLE, "ok", "critical" if critical else "info", ""],
+            "args": [prompt, text("knop.titel"), "ok", "critical" if critical else "info", ""],
             "values": None, "sheet_position": None, "start_row": None, "start_column": None,
             "row_count": None, "column_count": None}
 
@@ -190,8 +189,8 @@ class Consolidator:
         except XlmonitorError as error:
             return self._refused(payload, when, str(error))
         with open_remote_book(payload) as book:
-            button.refresh_book(book, result.consolidation, when, len(result.feedback))
-            book.app.alert(self._message(result), title=button.TITLE, mode="info")
+            button.refresh_book(book, result, when, via="server")
+            book.app.alert(self._message(result), title=text("knop.titel"), mode="info")
             actions = actions_of(book)
         summary = {"tijd": when.isoformat(timespec="seconds"), "uitkomst": "bijgewerkt",
                    "seconden": round(result.seconds, 2), **result.summary()}
@@ -199,17 +198,9 @@ class Consolidator:
         return Answer(200, {"actions": actions, "uitkomst": "bijgewerkt"}, "bijgewerkt")
 
     def _message(self, result) -> str:
-        consolidation = result.consolidation
-        text = (f"Geconsolideerd op de xlmonitor-server ({socket.gethostname()}).\n\n"
-                + button.summary_message(consolidation, self.settings.feedback,
-                                         len(result.feedback)))
-        if result.in_transit:
-            names = ", ".join(shown_file_name(name) for name in result.in_transit)
-            text += f"\n\nNog in aanvoer (de volgende keer verwerkt): {names}."
-        if result.feedback_failed:
-            text += (f"\n\nTerugkoppeling niet geschreven voor {len(result.feedback_failed)} "
-                     f"bestand(en): zie het log {Path(self.settings.log).name} op de server.")
-        return text
+        """The button's own summary (:func:`xlmonitor.excel.button.message`), saying where."""
+        return (f"Geconsolideerd op de xlmonitor-server ({socket.gethostname()}).\n\n"
+                + button.message(result))
 
     def _refused(self, payload, when: datetime, reason: str, *,
                  outcome: str = "mislukt") -> Answer:
@@ -221,7 +212,7 @@ class Consolidator:
             with open_remote_book(payload) as book:
                 button.status_cell(book).value = (
                     f"'Niet bijgewerkt ({when:%d-%m-%Y %H:%M}): {reason}")
-                book.app.alert(message, title=button.TITLE, mode="critical")
+                book.app.alert(message, title=text("knop.titel"), mode="critical")
                 actions = actions_of(book)
         if outcome != "bezig":  # the run that made it busy gets to be the last one
             self.last = {"tijd": when.isoformat(timespec="seconds"), "uitkomst": outcome,

@@ -11,7 +11,9 @@ missing-value strategy; ``niveau`` is ``rij`` (each quarter on its own) or ``cum
 when ``history`` is given, as consolidation does — a lone file cannot know its earlier quarters).
 
 Personal data (:mod:`xlmonitor.privacy`): a BSN intake found in any cell is a
-``persoonsgegevens`` error, an e-mail address or phone number in a remark a warning; the same
+``persoonsgegevens`` error (``persoonsgegevens-vraag``, a warning that asks, when it may be an
+amount), one in a note, sheet name, property or other place ``persoonsgegevens-elders`` (error),
+an e-mail address or phone number in a remark a warning; the same
 in the file's name is ``persoonsgegevens-bestandsnaam`` (a BSN an error). Every
 finding's message and detail and the clean rows' ``toelichting`` are masked, so nothing
 personal reaches the master, a feedback copy or ``--json``.
@@ -193,13 +195,9 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 def _personal_data_findings(submission: Submission) -> list[Finding]:
     """``persoonsgegevens``: every BSN intake found (error), and every e-mail address or
     phone number in a remark (warning). Messages show the value masked only."""
-    result = []
-    reported = set()
-    for hit in submission.personal_data:
-        reported.add((hit.sheet, hit.cell, hit.kind))
-        result.append(finding("persoonsgegevens", file=submission.path, sheet=hit.sheet,
-                              cell=hit.cell, kind=privacy.KIND_TEXT[hit.kind],
-                              value=hit.masked, detail=f"{hit.kind} {hit.masked}"))
+    result = [_hit_finding(submission, hit) for hit in submission.personal_data]
+    reported = {(hit.sheet, hit.cell, hit.kind) for hit in submission.personal_data
+                if not hit.place}
     for rows in (submission.rows, submission.totals):
         if rows is None or rows.empty:
             continue
@@ -215,6 +213,21 @@ def _personal_data_findings(submission: Submission) -> list[Finding]:
                         severity=WARNING, kind=privacy.KIND_TEXT[kind], value=masked,
                         detail=f"{kind} {masked} in a remark"))
     return result
+
+
+def _hit_finding(submission: Submission, hit: privacy.Hit) -> Finding:
+    """A hit intake found: in a cell's value ``persoonsgegevens`` (error) or, when the number
+    or text may be an amount, ``persoonsgegevens-vraag`` (a warning that asks); anywhere else
+    ``persoonsgegevens-elders`` at its place (error)."""
+    params = {"file": submission.path, "sheet": hit.sheet, "cell": hit.cell,
+              "kind": privacy.KIND_TEXT[hit.kind], "value": hit.masked}
+    if hit.place:
+        return finding("persoonsgegevens-elders", place=hit.place,
+                       detail=f"{hit.kind} {hit.masked} in {hit.place}", **params)
+    if hit.question:
+        return finding("persoonsgegevens-vraag", reason=hit.question,
+                       detail=f"{hit.kind}? {hit.masked}: {hit.question}", **params)
+    return finding("persoonsgegevens", detail=f"{hit.kind} {hit.masked}", **params)
 
 
 def _file_name_findings(submission: Submission) -> list[Finding]:
