@@ -93,7 +93,8 @@ FIXED = [
 #: The cells above belong to these values in the shipped workbook (checked, so that a change
 #: of the seed cannot silently turn an edit into a no-op).
 SHIPPED = {"Programma!A2": "naam", "Programma!A8": "max_aantal_per_kwartaal",
-           "Programma!A10": "contact", "Projecten!A2": "ZORGSTART", "Indicatoren!A2": "aanmeldingen",
+           "Programma!A10": "contact", "Projecten!A2": "ZORGSTART",
+           "Indicatoren!A2": "aanmeldingen",
            "Indicatoren!A5": "bemiddeld_naar_werk", "Gemeenten!A2": "Blaricum",
            "Stoplicht!A2": "groen", "Doelstellingen!A2": None, "Vergrendeld!A4": None,
            "Gemeenten!A8": "Wijdemeren", "Gemeenten!A9": None, "Projecten!A17": None,
