@@ -64,3 +64,29 @@ def test_version_names_the_package():
     done = run("--version")
     assert done.returncode == 0
     assert done.stdout.strip() == f"xlmonitor {__version__}"
+
+
+def test_validate_and_consolidate_json_speak_the_masters_words(demo_inbox, tmp_path):
+    """One vocabulary: a finding in validate --json has the columns of tblBevindingen (lower
+    case), and consolidate --json counts those same grouped findings."""
+    import json
+
+    import openpyxl
+
+    files = sorted(str(p) for p in demo_inbox.iterdir() if p.suffix == ".xlsx")
+    validated = run("validate", "--json", *files)
+    findings = json.loads(validated.stdout)
+    assert findings and all(set(f) == {"bestand", "blad", "cel", "cellen", "code", "ernst",
+                                       "melding", "detail"} for f in findings)
+    master = tmp_path / "master.xlsx"
+    done = run("consolidate", str(demo_inbox), "-o", str(master), "--json")
+    summary = json.loads(done.stdout)
+    english = {"file", "sheet", "cell", "severity", "message", "files", "status_counts"}
+    assert not english & set(summary)
+    rows = list(openpyxl.load_workbook(master, read_only=True)["Validatie"].iter_rows(
+        min_row=6, values_only=True))
+    shown = [r for r in rows if r[0]]
+    assert summary["bevindingen"] == len(shown)
+    assert summary["fouten"] == sum(r[4] == "fout" for r in shown)
+    assert {u["status"] for u in summary["telt_niet_mee"]} <= {
+        "afgekeurd", "vervangen", "dubbel", "vergrendeld", "in aanvoer", "overgeslagen"}

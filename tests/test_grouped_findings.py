@@ -128,10 +128,10 @@ def test_json_groups_and_keeps_every_cell(tmp_path, programme, capsys):
     path = half_filled(tmp_path, programme)
     main(["validate", "--json", str(path)])
     (item,) = json.loads(capsys.readouterr().out)
-    assert (item["sheet"], item["cell"], item["code"], item["severity"]) == (
+    assert (item["blad"], item["cel"], item["code"], item["ernst"]) == (
         "Invoer", "F9, C11:F20", "waarde-ontbreekt", "waarschuwing")
-    assert item["message"].startswith("Cellen F9, C11:F20 (blad Invoer) zijn leeg")
-    assert sorted(item["cells"]) == sorted(EMPTY_CELLS)
+    assert item["melding"].startswith("Cellen F9, C11:F20 (blad Invoer) zijn leeg")
+    assert sorted(item["cellen"]) == sorted(EMPTY_CELLS)
 
 
 def test_json_of_a_single_finding_lists_its_cell(tmp_path, programme, capsys):
@@ -139,8 +139,8 @@ def test_json_of_a_single_finding_lists_its_cell(tmp_path, programme, capsys):
                                                     for c in "CDEF"} | {"E15": None})
     main(["validate", "--json", str(path)])
     (item,) = json.loads(capsys.readouterr().out)
-    assert (item["cell"], item["cells"]) == ("E15", ["E15"])
-    assert item["message"].startswith("Cel E15 (blad Invoer) is leeg")
+    assert (item["cel"], item["cellen"]) == ("E15", ["E15"])
+    assert item["melding"].startswith("Cel E15 (blad Invoer) is leeg")
 
 
 def control_rows(copy: Path) -> list[tuple]:

@@ -260,8 +260,8 @@ def test_json_output_is_masked(files, capsys):
     assert code == 1 and "persoonsgegevens" in out
     findings = json.loads(out)
     for item in findings:
-        assert_no_raw(item["message"] + item["detail"] + item["sheet"] + item["cell"])
-        assert PHONE not in item["message"]
+        assert_no_raw(item["melding"] + item["detail"] + item["blad"] + item["cel"])
+        assert PHONE not in item["melding"]
 
 
 def test_log_and_run_are_masked(files, tmp_path):
@@ -384,7 +384,7 @@ def test_cli_shows_names_masked(named_inbox, tmp_path, capsys):
     assert f"{SHOWN}: afgekeurd" in out and f"{SHOWN_CALLED}: goedgekeurd" in out
     assert main(["validate", str(named_inbox / NAMED), "--json"]) == 1
     out = capsys.readouterr().out
-    assert json.loads(out)[0]["file"] == SHOWN
+    assert json.loads(out)[0]["bestand"] == SHOWN
     assert_no_name(out)
     outdir = tmp_path / "uit"
     outdir.mkdir()

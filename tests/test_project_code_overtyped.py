@@ -53,7 +53,7 @@ def test_code_of_another_project_is_an_error_at_the_code_cell(tmp_path, programm
 def test_mistyped_code_is_read_by_the_name_with_a_suggestion(tmp_path, programme, capsys):
     path = overtyped(tmp_path, programme, {"A9": "WIJKLER", "A10": "X99"})
     assert main(["validate", "--json", str(path)]) == 0
-    shown = [(f["sheet"], f["cell"], f["code"], f["severity"], f["message"])
+    shown = [(f["blad"], f["cel"], f["code"], f["ernst"], f["melding"])
              for f in json.loads(capsys.readouterr().out)]
     assert shown == [
         ("Invoer", "A9", "projectcode-onbekend", "waarschuwing",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -155,6 +156,13 @@ def cmd_schedule(args) -> int:
     from xlmonitor.run.schedule import schedule_commands
 
     commands = schedule_commands(_run_settings(args), at=args.tijd)
+    if args.print:  # the bare line for this system, to pipe: (crontab -l; … --print) | crontab -
+        windows = os.name == "nt"
+        if windows and commands["cmd_bestand"] in commands["schtasks"]:
+            print(text("cli.schedule-eerst-opslaan", path=commands["cmd_bestand"],
+                       content=commands["cmd"]), file=sys.stderr)
+        print(commands["schtasks"] if windows else commands["cron"])
+        return EXIT_OK
     if commands["cmd_bestand"] in commands["schtasks"]:
         print(text("cli.schedule-cmd-bestand", path=commands["cmd_bestand"]) + "\n")
         print(commands["cmd"].replace("\r\n", "\n"))

@@ -33,7 +33,7 @@ import re
 import string
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -68,13 +68,14 @@ class Finding:
         return self.severity == ERROR
 
     def as_dict(self) -> dict[str, object]:
-        """The stable JSON shape: file, sheet, cell, code, severity, message, detail and
-        ``cells``, the single cells (one for an ungrouped finding at a cell, none for a
-        finding about the whole file or sheet)."""
-        data: dict[str, object] = asdict(self)
-        data.pop("params")
-        data["cells"] = list(self.cells) if self.cells else [self.cell] if self.cell else []
-        return data
+        """The stable JSON shape (``validate --json``), in the words of the master's
+        ``tblBevindingen`` and of ``consolidate --json``: bestand, blad, cel, code, ernst,
+        melding, ``cellen`` (the single cells: one for an ungrouped finding at a cell, none
+        for a finding about the whole file or sheet) and ``detail`` (English, developers)."""
+        cells = list(self.cells) if self.cells else [self.cell] if self.cell else []
+        return {"bestand": self.file, "blad": self.sheet, "cel": self.cell, "cellen": cells,
+                "code": self.code, "ernst": self.severity, "melding": self.message,
+                "detail": self.detail}
 
     def key(self) -> tuple[str, str, str]:
         return (self.sheet, self.cell, self.code)

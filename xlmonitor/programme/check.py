@@ -23,7 +23,14 @@ import pandas as pd
 import pandera.pandas as pa
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from xlmonitor.programme.schemas import INDICATOR_CODES, MAX_COUNT_SETTING, SCHEMAS, SHEETS
+from xlmonitor.programme.schemas import (
+    FIXED_LABELS,
+    INDICATOR_CODES,
+    MAX_COUNT_SETTING,
+    SCHEMAS,
+    SETTINGS,
+    SHEETS,
+)
 
 _DAY_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S")
 
@@ -313,6 +320,8 @@ def _cross_checks(frames: dict[str, pd.DataFrame], problems: Problems) -> None:
         _setting_checks(frames["Programma"], problems)
     if "Regels" in frames:
         _rule_checks(frames["Regels"], problems)
+    if "Indicatoren" in frames:
+        _label_checks(frames["Indicatoren"], problems)
     if "Projecten" in frames and "Doelstellingen" in frames and not problems.about("Projecten"):
         _target_checks(set(frames["Projecten"]["code"]), frames["Doelstellingen"], problems)
 
@@ -344,8 +353,34 @@ def _rule_checks(rules: pd.DataFrame, problems: Problems) -> None:
                              row, rules.attrs["letters"][side])
 
 
+def _label_checks(indicators: pd.DataFrame, problems: Problems) -> None:
+    """An indicator's label is fixed: it is tblData's column name (see FIXED_LABELS)."""
+    letter = indicators.attrs["letters"]["label"]
+    for row, code, label in zip(indicators.index, indicators["code"], indicators["label"],
+                                strict=True):
+        fixed = FIXED_LABELS.get(code)
+        if fixed is not None and not is_blank(label) and str(label).strip() != fixed:
+            problems.add("Indicatoren", f"de naam van indicator '{code}' ligt vast: "
+                         f"'{fixed}'. De master (kolommen van tblData), Power BI, de sjablonen "
+                         f"en het rapport gebruiken die naam. Zet '{fixed}' terug; uitleg bij "
+                         "de indicator hoort in de kolom omschrijving", row, letter)
+
+
+def _unknown_setting(key: str) -> str:
+    from difflib import get_close_matches
+
+    near = get_close_matches(key, list(SETTINGS), n=1, cutoff=0.6)
+    hint = f" Bedoelde u '{near[0]}'?" if near else ""
+    return (f"'{key}' is geen instelling van xlmonitor.{hint} De instellingen zijn: "
+            f"{', '.join(SETTINGS)}")
+
+
 def _setting_checks(frame: pd.DataFrame, problems: Problems) -> None:
     rows = {key: row for row, key in frame["instelling"].items() if not is_blank(key)}
+    key_letter = frame.attrs["letters"]["instelling"]
+    for key, row in rows.items():
+        if str(key).strip() not in SETTINGS:
+            problems.add("Programma", _unknown_setting(str(key).strip()), row, key_letter)
     letter = frame.attrs["letters"]["waarde"]
     values = settings_of(frame)
     for key in ("naam", "start", "eind"):

@@ -33,6 +33,29 @@ MAX_COUNT_SETTING = "max_aantal_per_kwartaal"
 #: Its value when a programme workbook has no such row (workbooks made before it existed).
 DEFAULT_MAX_COUNT = 10_000
 
+#: The settings on the sheet Programma (instelling → what it does). Another name is refused:
+#: a mistyped setting would otherwise be ignored without a word.
+SETTINGS: dict[str, str] = {
+    "naam": "naam van het programma (titel van Dashboard, sjabloon en rapport)",
+    "regio": "naam van de regio",
+    "start": "eerste dag van het programma",
+    "eind": "laatste dag van het programma",
+    "eerste_periode": "eerste kwartaal waarover gemeenten rapporteren, zoals 2020-Q3",
+    "termijn_dagen": "dagen na een kwartaal waarbinnen een bestand op tijd is",
+    MAX_COUNT_SETTING: "hoogste aannemelijke aantal per project, indicator en kwartaal",
+    "inlevermap": "waar gemeenten hun bestand neerzetten (staat in het sjabloon)",
+    "contact": "bij wie gemeenten terechtkunnen met vragen (staat in het sjabloon)",
+}
+
+#: What staff may change in programma.xlsx and what not (docs/architecture.md, "The programme
+#: workbook"). Everything is editable (and every stage follows it: template, validation,
+#: master, dashboard, report) except the names other programs rely on: the sheet and column
+#: names (:data:`SHEETS`), the setting names (:data:`SETTINGS`), the indicator codes and
+#: their labels (the labels are tblData's column names, which Power Query, Power BI and the
+#: dashboard formulas read) and the three traffic-light colours. Those are refused in Dutch
+#: at the cell.
+FIXED_LABELS = INDICATOR_LABELS
+
 # Sheet name → ordered columns. The workbook is the contract with staff: Dutch names.
 SHEETS: dict[str, list[str]] = {
     "Programma": ["instelling", "waarde"],

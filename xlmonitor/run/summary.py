@@ -68,6 +68,7 @@ class RunResult:
         """The run in a few figures and lists (``--json``); file names as xlmonitor shows them
         (personal data masked). ``peilperiode`` is None when no file counts."""
         result, register = self.consolidation, self.consolidation.shown_register()
+        shown = result.shown_findings()
         by_status = {s: register.loc[register["Status"] == s, "Bestand"].tolist()
                      for s in ("ontvangen", "afgekeurd", "vervangen", "vergrendeld")}
         accepted = bool(by_status["ontvangen"])
@@ -87,8 +88,9 @@ class RunResult:
             "telt_niet_mee": [{"bestand": u.file, "status": u.status, "reden": u.reason}
                               for u in uncounted(result)],
             "rijen": len(result.data),
-            "bevindingen": len(result.findings),
-            "fouten": sum(f.is_error for f in result.findings),
+            # As users read them (cells grouped into ranges), as validate --json lists them.
+            "bevindingen": len(shown),
+            "fouten": sum(f.is_error for f in shown),
             "terugkoppeling": [str(p) for p in self.feedback],
             "terugkoppeling_mislukt": [shown_file_name(name) for name in self.feedback_failed],
             "gewacht_seconden": round(self.waited, 1),
@@ -207,10 +209,11 @@ def status_text(result: RunResult, when: datetime, *, via: str) -> str:
     consolidation = result.consolidation
     register = consolidation.register
     files = int((register["Status"] != "overgeslagen").sum()) if len(register) else 0
-    errors = sum(f.is_error for f in consolidation.findings)
+    shown = consolidation.shown_findings()  # the Validatie sheet's lines
+    errors = sum(f.is_error for f in shown)
     line = text("status.bijgewerkt", when=f"{when:%d-%m-%Y %H:%M}", via=text("via." + via),
                 files=files, rows=len(consolidation.data), errors=errors,
-                warnings=len(consolidation.findings) - errors)
+                warnings=len(shown) - errors)
     if result.feedback:
         line += text("status.terugkoppeling", count=len(result.feedback))
     return line
