@@ -491,10 +491,14 @@ def test_schedule_commands_for_task_scheduler_and_cron(tmp_path):
     assert "/ST 23:15" in long["schtasks"] and long["cron"].startswith("15 23 * * * ")
     assert "consolidate" in long["cmd"] and long["cmd"].endswith("exit /b %ERRORLEVEL%\r\n")
 
-    printed = subprocess.run([sys.executable, "-m", "xlmonitor.cli", "schedule", "--print",
-                              str(tmp_path / "in box"), "-o", str(tmp_path / "master.xlsx")],
-                             capture_output=True, text=True, check=True).stdout
+    command = [sys.executable, "-m", "xlmonitor.cli", "schedule",
+               str(tmp_path / "in box"), "-o", str(tmp_path / "master.xlsx")]
+    printed = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     assert "schtasks /Create" in printed and "crontab" in printed and "UNC" in printed
+    # --print: this system's line alone (cron here), to pipe into crontab.
+    bare = subprocess.run([*command, "--print"], capture_output=True, text=True,
+                          check=True).stdout.splitlines()
+    assert len(bare) == 1 and bare[0].startswith("0 2 * * * ") and bare[0] in printed
 
 
 def test_watch_runs_when_the_inbox_has_settled(inbox, master):
