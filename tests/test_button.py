@@ -26,7 +26,6 @@ import openpyxl
 import pandas as pd
 import pytest
 import xlwings
-from oletools.olevba import VBA_Parser
 from openpyxl.utils import get_column_letter, range_boundaries
 from synthetic import (
     independent_figures,
@@ -36,6 +35,7 @@ from synthetic import (
     read_table,
     table_refs,
 )
+from vba_source import vba_modules
 
 from xlmonitor import libreoffice
 from xlmonitor.build import build_master_workbook
@@ -57,15 +57,6 @@ MASTER = REPO / "workbooks" / "master.xlsm"
 MACROS = REPO / "macros"
 NOW = datetime(2022, 8, 1, 9, 30)
 
-
-def modules(path: Path) -> dict[str, str]:
-    """Module name → source as olevba extracts it, line ends normalised to \\n."""
-    parser = VBA_Parser(str(path))
-    try:
-        return {Path(name).stem: code.replace("\r\n", "\n")
-                for _, _, name, code in parser.extract_macros()}
-    finally:
-        parser.close()
 
 
 def project_declarations(path: Path) -> list[str]:
@@ -133,7 +124,7 @@ def test_the_python_the_button_starts_can_run_it():
 
 @pytest.fixture(scope="module")
 def master_modules() -> dict[str, str]:
-    return modules(MASTER)
+    return vba_modules(MASTER)
 
 
 @pytest.mark.parametrize("bas", BAS_FILES, ids=lambda p: p.name)
@@ -167,7 +158,7 @@ def test_xlwings_module_is_the_installed_one(master_modules):
     version = re.search(r'^Public Const XLWINGS_VERSION As String = "([^"]+)"', source,
                         re.MULTILINE)
     assert version and version.group(1) == xlwings.__version__
-    quickstart = modules(vba.quickstart_workbook())
+    quickstart = vba_modules(vba.quickstart_workbook())
     assert source == quickstart["xlwings"]
     assert master_modules["Dictionary"] == quickstart["Dictionary"]
     assert "Module1" not in master_modules, "the quickstart's sample module is left out"
@@ -257,7 +248,7 @@ def test_libreoffice_opens_recalculates_and_keeps_the_vba(soffice, tmp_path):
     assert differ == []
     # LibreOffice parsed the project we wrote (dir stream, module streams, PROJECT): it
     # imports it and writes every module back.
-    again = modules(recalculated)
+    again = vba_modules(recalculated)
     assert without_attributes(again["Consolideren"]).strip() == without_attributes(
         (MACROS / "Consolideren.bas").read_text("ascii")).strip()
     assert {f"Sheet{i}" for i in range(1, 8)} <= set(again)

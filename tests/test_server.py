@@ -29,8 +29,8 @@ from types import SimpleNamespace
 import pytest
 import xlwings
 from filelock import FileLock
-from oletools.olevba import VBA_Parser
 from test_button import expected_rows, sheet_index
+from vba_source import vba_modules
 from xlwings_client import dumps, payload
 
 from xlmonitor.consolidation.merge import DATA_COLUMNS, FINDING_COLUMNS, REGISTER_COLUMNS
@@ -48,14 +48,6 @@ TOKEN = "proef-token-7f3a9c2e5b1d4a68"
 WRONG = "verkeerd-token-0000000000000000"
 START_TIMEOUT = 60.0
 
-
-def vba_modules(path: Path) -> dict[str, str]:
-    parser = VBA_Parser(str(path))
-    try:
-        return {Path(name).stem: code.replace("\r\n", "\n")
-                for _, _, name, code in parser.extract_macros()}
-    finally:
-        parser.close()
 
 
 @pytest.fixture(scope="module")

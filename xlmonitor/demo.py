@@ -407,6 +407,6 @@ def run_demo(folder: str | Path, *, programme: Programme | None = None,
     echo(f"Master: {master.resolve()}")
     echo("  " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
     echo(f"  peilperiode {result.peilperiode}; {len(result.data)} rijen; "
-         f"{len(result.findings)} bevindingen")
+         f"{len(result.shown_findings())} bevindingen")  # as the Validatie sheet lists them
     echo(f"Terugkoppeling: {feedback.resolve()} ({len(copies)} bestanden)")
     return {"inbox": inbox, "master": master, "feedback": feedback}
